@@ -1,0 +1,72 @@
+#pragma once
+// Settings that shape an install, merged pnpm's way: ~/.npmrc < project .npmrc <
+// pnpm-workspace.yaml < command-line flags.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tarn/lockfile/types.hpp"
+#include "tarn/report/error.hpp"
+
+namespace tarn {
+
+// pnpm's hoist-pattern matcher: '*' globs, '!' negates; later negations veto earlier hits.
+class Matcher {
+ public:
+  Matcher() = default;
+  explicit Matcher(std::vector<std::string> patterns);
+  bool matches(std::string_view name) const;
+  bool empty() const { return pats_.empty(); }
+
+ private:
+  struct Pat {
+    std::string glob;
+    bool ignore;
+  };
+  std::vector<Pat> pats_;
+};
+
+bool glob_match(std::string_view glob, std::string_view s);
+
+struct SupportedArchitectures {
+  std::vector<std::string> os, cpu, libc;  // empty axis = "current"
+};
+
+struct Settings {
+  std::string project_dir;  // absolute
+  std::string store_dir;    // absolute
+  std::string registry = "https://registry.npmjs.org/";
+  std::map<std::string, std::string> scoped_registries;  // "@scope" -> url ending in '/'
+  std::map<std::string, std::string> auth_tokens;        // "//host/path/" -> token
+  std::vector<std::string> hoist_pattern{"*"};
+  std::vector<std::string> public_hoist_pattern{};
+  std::optional<SupportedArchitectures> supported_architectures;
+  size_t virtual_store_dir_max_length = SlotName::kDefaultMaxLength;
+  size_t network_concurrency = 16;
+  std::vector<std::string> sources;  // files that contributed, for the state hash
+
+  const std::string& registry_for(const PkgName& name) const;
+  // "Bearer <token>" for the longest configured //host/path/ prefix of `url`, if any.
+  std::optional<std::string> authorization_for(std::string_view url) const;
+  // Tarball URL of a registry package: <registry><name>/-/<bare>-<version>.tgz
+  std::string tarball_url(const PkgName& name, std::string_view version) const;
+  // Stable text of every setting that changes the resulting node_modules.
+  std::string fingerprint() const;
+};
+
+struct CliOverrides {
+  std::optional<std::string> store_dir;
+  std::optional<std::string> registry;
+};
+
+// Reads the config files around `project_dir`; `env` lookups use getenv.
+Result<Settings> load_settings(const std::string& project_dir, const CliOverrides& cli);
+
+// Parses .npmrc text into `s` (exposed for tests). `base_dir` resolves relative paths.
+void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir);
+Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std::string& path);
+
+std::string default_store_dir();
+
+}  // namespace tarn

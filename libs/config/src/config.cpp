@@ -1,0 +1,249 @@
+#include "tarn/config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+
+#include "tarn/fs/fs.hpp"
+
+namespace tarn {
+
+bool glob_match(std::string_view g, std::string_view s) {
+  // Iterative '*' matching with backtracking to the last star.
+  size_t gi = 0, si = 0, star = std::string_view::npos, mark = 0;
+  while (si < s.size()) {
+    if (gi < g.size() && g[gi] == '*') {
+      star = gi++;
+      mark = si;
+    } else if (gi < g.size() && (g[gi] == '?' || g[gi] == s[si])) {
+      ++gi, ++si;
+    } else if (star != std::string_view::npos) {
+      gi = star + 1;
+      si = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (gi < g.size() && g[gi] == '*') ++gi;
+  return gi == g.size();
+}
+
+Matcher::Matcher(std::vector<std::string> patterns) {
+  for (auto& p : patterns) {
+    std::string t = p;
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.pop_back();
+    if (t.empty()) continue;
+    bool ign = t[0] == '!';
+    pats_.push_back(Pat{ign ? t.substr(1) : t, ign});
+  }
+}
+
+bool Matcher::matches(std::string_view name) const {
+  if (pats_.empty()) return false;
+  bool any_include = false;
+  for (auto& p : pats_) any_include |= !p.ignore;
+  if (!any_include) {
+    for (auto& p : pats_)
+      if (glob_match(p.glob, name)) return false;
+    return true;
+  }
+  bool hit = false;
+  for (auto& p : pats_) {
+    if (p.ignore) {
+      if (glob_match(p.glob, name)) hit = false;
+    } else if (!hit && glob_match(p.glob, name)) {
+      hit = true;
+    }
+  }
+  return hit;
+}
+
+static std::string with_slash(std::string u) {
+  if (!u.empty() && u.back() != '/') u += '/';
+  return u;
+}
+
+const std::string& Settings::registry_for(const PkgName& name) const {
+  if (name.scoped()) {
+    auto it = scoped_registries.find(std::string(name.scope()));
+    if (it != scoped_registries.end()) return it->second;
+  }
+  return registry;
+}
+
+std::optional<std::string> Settings::authorization_for(std::string_view url) const {
+  // "nerf dart": the URL without its scheme, matched by the longest configured prefix.
+  auto p = url.find("//");
+  if (p == std::string_view::npos) return std::nullopt;
+  std::string_view rest = url.substr(p);
+  const std::string* best = nullptr;
+  size_t best_len = 0;
+  for (auto& [prefix, token] : auth_tokens) {
+    if (rest.substr(0, prefix.size()) == prefix && prefix.size() > best_len) {
+      best = &token;
+      best_len = prefix.size();
+    }
+  }
+  if (!best) return std::nullopt;
+  return "Bearer " + *best;
+}
+
+std::string Settings::tarball_url(const PkgName& name, std::string_view version) const {
+  return registry_for(name) + name.str() + "/-/" + std::string(name.bare()) + "-" + std::string(version) + ".tgz";
+}
+
+std::string Settings::fingerprint() const {
+  std::string f = "store=" + store_dir + "\nregistry=" + registry + "\n";
+  for (auto& [k, v] : scoped_registries) f += k + ":registry=" + v + "\n";
+  for (auto& p : hoist_pattern) f += "hoist=" + p + "\n";
+  for (auto& p : public_hoist_pattern) f += "public-hoist=" + p + "\n";
+  if (supported_architectures) {
+    for (auto& v : supported_architectures->os) f += "os=" + v + "\n";
+    for (auto& v : supported_architectures->cpu) f += "cpu=" + v + "\n";
+    for (auto& v : supported_architectures->libc) f += "libc=" + v + "\n";
+  }
+  f += "vsmax=" + std::to_string(virtual_store_dir_max_length) + "\n";
+  return f;
+}
+
+std::string default_store_dir() {
+  // tarn keeps its own XDG-style store; it never writes into pnpm's.
+  if (const char* x = std::getenv("TARN_STORE_DIR"); x && *x) return x;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return fs::join(x, "tarn/store");
+  const char* home = std::getenv("HOME");
+  return fs::join(home && *home ? home : "/tmp", ".local/share/tarn/store");
+}
+
+static std::string expand_env(std::string_view v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '$' && i + 1 < v.size() && v[i + 1] == '{') {
+      auto end = v.find('}', i);
+      if (end != std::string_view::npos) {
+        std::string name(v.substr(i + 2, end - i - 2));
+        if (const char* e = std::getenv(name.c_str())) out += e;
+        i = end;
+        continue;
+      }
+    }
+    out += v[i];
+  }
+  return out;
+}
+
+static std::string trim(std::string_view s) {
+  size_t a = 0, b = s.size();
+  while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r')) ++a;
+  while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r')) --b;
+  std::string t(s.substr(a, b - a));
+  if (t.size() >= 2 && ((t.front() == '"' && t.back() == '"') || (t.front() == '\'' && t.back() == '\'')))
+    t = t.substr(1, t.size() - 2);
+  return t;
+}
+
+void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir) {
+  bool reset_hoist = false, reset_public = false;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = text.find('\n', i);
+    if (j == std::string_view::npos) j = text.size();
+    std::string line = trim(text.substr(i, j - i));
+    i = j + 1;
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = trim(std::string_view(line).substr(0, eq));
+    std::string val = expand_env(trim(std::string_view(line).substr(eq + 1)));
+    if (key == "registry") s.registry = with_slash(val);
+    else if (key.size() > 9 && key[0] == '@' && key.compare(key.size() - 9, 9, ":registry") == 0)
+      s.scoped_registries[key.substr(0, key.size() - 9)] = with_slash(val);
+    else if (key.rfind("//", 0) == 0 && key.size() > 11 && key.compare(key.size() - 11, 11, ":_authToken") == 0)
+      s.auth_tokens[key.substr(0, key.size() - 11)] = val;
+    else if (key == "store-dir" || key == "storeDir") s.store_dir = fs::normalize(fs::join(base_dir, val));
+    else if (key == "hoist-pattern[]" || key == "hoist-pattern") {
+      if (!reset_hoist) s.hoist_pattern.clear(), reset_hoist = true;
+      s.hoist_pattern.push_back(val);
+    } else if (key == "public-hoist-pattern[]" || key == "public-hoist-pattern") {
+      if (!reset_public) s.public_hoist_pattern.clear(), reset_public = true;
+      s.public_hoist_pattern.push_back(val);
+    } else if (key == "hoist" && val == "false") s.hoist_pattern.clear();
+    else if (key == "shamefully-hoist" && val == "true") s.public_hoist_pattern = {"*"};
+    else if (key == "network-concurrency") s.network_concurrency = std::max(1, std::atoi(val.c_str()));
+    else if (key == "virtual-store-dir-max-length") s.virtual_store_dir_max_length = std::max(40, std::atoi(val.c_str()));
+  }
+}
+
+static std::vector<std::string> yaml_list(const YAML::Node& n) {
+  std::vector<std::string> out;
+  if (!n) return out;
+  if (n.IsScalar()) out.push_back(n.Scalar());
+  else if (n.IsSequence())
+    for (auto x : n) out.push_back(x.Scalar());
+  return out;
+}
+
+Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return Error::failed("ERR_PNPM_INVALID_WORKSPACE_CONFIGURATION", "failed to read " + path + ": " + e.what());
+  }
+  if (!root || root.IsNull()) return {};
+  if (!root.IsMap())
+    return Error::failed("ERR_PNPM_INVALID_WORKSPACE_CONFIGURATION", "failed to read " + path + ": not a YAML map");
+  try {
+    std::string base = fs::dirname(path);
+    if (auto n = root["storeDir"]) s.store_dir = fs::normalize(fs::join(base, n.Scalar()));
+    if (auto n = root["registry"]) s.registry = with_slash(n.Scalar());
+    if (auto n = root["hoistPattern"]) s.hoist_pattern = yaml_list(n);
+    if (auto n = root["publicHoistPattern"]) s.public_hoist_pattern = yaml_list(n);
+    if (auto n = root["hoist"]; n && !n.as<bool>()) s.hoist_pattern.clear();
+    if (auto n = root["shamefullyHoist"]; n && n.as<bool>()) s.public_hoist_pattern = {"*"};
+    if (auto n = root["networkConcurrency"]) s.network_concurrency = std::max(1, n.as<int>());
+    if (auto n = root["virtualStoreDirMaxLength"]) s.virtual_store_dir_max_length = std::max(40, n.as<int>());
+    if (auto n = root["supportedArchitectures"]; n && n.IsMap()) {
+      SupportedArchitectures a;
+      a.os = yaml_list(n["os"]);
+      a.cpu = yaml_list(n["cpu"]);
+      a.libc = yaml_list(n["libc"]);
+      s.supported_architectures = a;
+    }
+  } catch (const YAML::Exception& e) {
+    return Error::failed("ERR_PNPM_INVALID_WORKSPACE_CONFIGURATION", "failed to read " + path + ": " + e.what());
+  }
+  return {};
+}
+
+Result<Settings> load_settings(const std::string& project_dir, const CliOverrides& cli) {
+  Settings s;
+  s.project_dir = fs::absolute(project_dir);
+  s.store_dir = default_store_dir();
+  std::string user_rc;
+  if (const char* u = std::getenv("NPM_CONFIG_USERCONFIG"); u && *u) user_rc = u;
+  else if (const char* h = std::getenv("HOME"); h && *h) user_rc = fs::join(h, ".npmrc");
+  for (const std::string& rc : {user_rc, fs::join(s.project_dir, ".npmrc")}) {
+    if (rc.empty()) continue;
+    auto text = fs::read_file(rc);
+    if (!text) {
+      if (text.error().is_not_found()) continue;
+      return text.error();
+    }
+    apply_npmrc(s, *text, fs::dirname(rc));
+    s.sources.push_back(rc + "\n" + *text);
+  }
+  if (const char* r = std::getenv("npm_config_registry"); r && *r) s.registry = with_slash(r);
+  std::string ws = fs::join(s.project_dir, "pnpm-workspace.yaml");
+  if (auto text = fs::read_file(ws)) {
+    auto r = apply_workspace_yaml(s, *text, ws);
+    if (!r) return r.error();
+    s.sources.push_back(ws + "\n" + *text);
+  } else if (!text.error().is_not_found()) {
+    return text.error();
+  }
+  if (cli.store_dir) s.store_dir = fs::absolute(*cli.store_dir);
+  if (cli.registry) s.registry = with_slash(*cli.registry);
+  return s;
+}
+
+}  // namespace tarn

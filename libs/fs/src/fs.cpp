@@ -1,0 +1,253 @@
+#include "tarn/fs/fs.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <vector>
+
+namespace tarn::fs {
+
+Dir& Dir::operator=(Dir&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+Dir::~Dir() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+Result<Dir> Dir::open(const std::string& path, int at) {
+  int fd = ::openat(at, path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    if (e == ENOENT) return Error::not_found("", "directory not found: " + path);
+    return Error::failed("", "failed to open directory " + path + ": " + errno_text(e));
+  }
+  return Dir(fd);
+}
+
+int mkdir_at(int dirfd, const char* rel, mode_t mode) {
+  if (::mkdirat(dirfd, rel, mode) == 0) return 0;
+  return errno == EEXIST ? 0 : errno;
+}
+
+int mkdirs_at(int dirfd, std::string_view rel) {
+  std::string buf(rel);
+  // Try the whole path first: in the common case the parent exists.
+  if (::mkdirat(dirfd, buf.c_str(), 0777) == 0 || errno == EEXIST) return 0;
+  if (errno != ENOENT) return errno;
+  for (size_t i = 1; i < buf.size(); ++i) {
+    if (buf[i] != '/') continue;
+    buf[i] = '\0';
+    if (::mkdirat(dirfd, buf.c_str(), 0777) != 0 && errno != EEXIST) return errno;
+    buf[i] = '/';
+  }
+  if (::mkdirat(dirfd, buf.c_str(), 0777) != 0 && errno != EEXIST) return errno;
+  return 0;
+}
+
+int link_at(int src_dirfd, const char* src, int dst_dirfd, const char* dst) {
+  if (::linkat(src_dirfd, src, dst_dirfd, dst, 0) == 0) return 0;
+  if (errno != EEXIST) return errno;
+  // A file from an interrupted earlier run: replace it.
+  if (::unlinkat(dst_dirfd, dst, 0) != 0 && errno != ENOENT) return errno;
+  return ::linkat(src_dirfd, src, dst_dirfd, dst, 0) == 0 ? 0 : errno;
+}
+
+int symlink_at(const char* target, int dirfd, const char* rel) {
+  if (::symlinkat(target, dirfd, rel) == 0) return 0;
+  if (errno != EEXIST) return errno;
+  char buf[4096];
+  ssize_t n = ::readlinkat(dirfd, rel, buf, sizeof(buf) - 1);
+  if (n >= 0) {
+    buf[n] = '\0';
+    if (std::strcmp(buf, target) == 0) return 0;
+    if (::unlinkat(dirfd, rel, 0) != 0) return errno;
+  } else {
+    // A real directory or file: pnpm replaces stale entries it owns; we replace empty dirs only.
+    if (::unlinkat(dirfd, rel, AT_REMOVEDIR) != 0 && ::unlinkat(dirfd, rel, 0) != 0) return errno;
+  }
+  return ::symlinkat(target, dirfd, rel) == 0 ? 0 : errno;
+}
+
+int write_file_at(int dirfd, const char* rel, const void* data, size_t n, mode_t mode) {
+  int fd = ::openat(dirfd, rel, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return errno;
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return e;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  // O_CREAT's mode is filtered by the umask; a file that existed keeps its old mode. Fix both.
+  if (::fchmod(fd, mode) != 0) {
+    int e = errno;
+    ::close(fd);
+    return e;
+  }
+  return ::close(fd) == 0 ? 0 : errno;
+}
+
+int add_exec_bits_at(int dirfd, const char* rel) {
+  struct stat st;
+  if (::fstatat(dirfd, rel, &st, 0) != 0) return errno;
+  mode_t want = (st.st_mode & 07777) | 0111;
+  if (want == (st.st_mode & 07777)) return 0;
+  return ::fchmodat(dirfd, rel, want, 0) == 0 ? 0 : errno;
+}
+
+Result<std::string> read_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    if (e == ENOENT) return Error::not_found("", path + ": no such file");
+    return Error::failed("", "failed to read " + path + ": " + errno_text(e));
+  }
+  std::string out;
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  char buf[65536];
+  for (;;) {
+    ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return Error::failed("", "failed to read " + path + ": " + errno_text(e));
+    }
+    if (r == 0) break;
+    out.append(buf, static_cast<size_t>(r));
+  }
+  ::close(fd);
+  return out;
+}
+
+Result<void> write_file_atomic(const std::string& path, std::string_view content) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000);
+  int e = write_file_at(AT_FDCWD, tmp.c_str(), content.data(), content.size(), 0644);
+  if (e == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) e = errno;
+  if (e != 0) {
+    ::unlink(tmp.c_str());
+    return Error::failed("", "failed to write " + path + ": " + errno_text(e));
+  }
+  return {};
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool is_dir(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Result<void> remove_all(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec) return Error::failed("", "failed to remove " + path + ": " + ec.message());
+  return {};
+}
+
+Result<void> create_directories(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) return Error::failed("", "failed to create directory " + path + ": " + ec.message());
+  return {};
+}
+
+std::string join(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  if (b.empty()) return std::string(a);
+  if (b.front() == '/') return std::string(b);
+  std::string out(a);
+  if (out.back() != '/') out += '/';
+  out += b;
+  return out;
+}
+
+std::string dirname(std::string_view p) {
+  auto i = p.rfind('/');
+  if (i == std::string_view::npos) return ".";
+  if (i == 0) return "/";
+  return std::string(p.substr(0, i));
+}
+
+std::string normalize(std::string_view p) {
+  bool abs = !p.empty() && p.front() == '/';
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    std::string_view seg = p.substr(i, j - i);
+    if (seg.empty() || seg == ".") {
+    } else if (seg == "..") {
+      if (!parts.empty() && parts.back() != "..") parts.pop_back();
+      else if (!abs) parts.push_back(seg);
+    } else {
+      parts.push_back(seg);
+    }
+    i = j + 1;
+  }
+  std::string out = abs ? "/" : "";
+  for (size_t k = 0; k < parts.size(); ++k) {
+    if (k) out += '/';
+    out += parts[k];
+  }
+  if (out.empty()) out = ".";
+  return out;
+}
+
+std::string absolute(const std::string& p) {
+  if (!p.empty() && p.front() == '/') return normalize(p);
+  char buf[4096];
+  if (!::getcwd(buf, sizeof buf)) return normalize(p);
+  return normalize(join(buf, p));
+}
+
+std::string relative(std::string_view from_dir, std::string_view to) {
+  std::string f = normalize(from_dir), t = normalize(to);
+  auto split = [](const std::string& s) {
+    std::vector<std::string> v;
+    size_t i = 0;
+    while (i < s.size()) {
+      size_t j = s.find('/', i);
+      if (j == std::string::npos) j = s.size();
+      if (j > i && !(j - i == 1 && s[i] == '.')) v.emplace_back(s.substr(i, j - i));
+      i = j + 1;
+    }
+    return v;
+  };
+  auto fv = split(f), tv = split(t);
+  size_t k = 0;
+  while (k < fv.size() && k < tv.size() && fv[k] == tv[k]) ++k;
+  std::string out;
+  for (size_t i = k; i < fv.size(); ++i) out += out.empty() ? ".." : "/..";
+  for (size_t i = k; i < tv.size(); ++i) {
+    if (!out.empty()) out += '/';
+    out += tv[i];
+  }
+  return out.empty() ? "." : out;
+}
+
+}  // namespace tarn::fs

@@ -1,0 +1,96 @@
+#include "state.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <ctime>
+
+namespace tarn {
+
+namespace json = boost::json;
+
+static uint64_t fnv1a(std::string_view s, uint64_t h = 1469598103934665603ULL) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+std::string install_identity(const std::string& lockfile_text, const std::string& manifest_text,
+                             const Settings& s, const InstallOptions& o) {
+  std::string flags = std::string("prod=") + (o.prod ? "1" : "0") + " dev=" + (o.dev ? "1" : "0") +
+                      " optional=" + (o.optional ? "1" : "0");
+  std::string settings = s.fingerprint();
+  for (auto& src : s.sources) settings += src;
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "tarn-%s-%016llx-%zu-%016llx-%016llx", TARN_VERSION,
+                static_cast<unsigned long long>(fnv1a(lockfile_text)), lockfile_text.size(),
+                static_cast<unsigned long long>(fnv1a(manifest_text)),
+                static_cast<unsigned long long>(fnv1a(flags, fnv1a(settings))));
+  return buf;
+}
+
+static long long now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string workspace_state(const std::string& identity, const std::string& project_dir, const std::string& name,
+                            const std::string& version) {
+  json::object o;
+  o["lastValidatedTimestamp"] = now_ms();
+  json::object project;
+  if (!name.empty()) project["name"] = name;
+  if (!version.empty()) project["version"] = version;
+  json::object projects;
+  projects[project_dir] = std::move(project);
+  o["projects"] = std::move(projects);
+  o["tarnIdentity"] = identity;
+  return json::serialize(o) + "\n";
+}
+
+bool workspace_state_matches(std::string_view text, const std::string& identity) {
+  // Plain substring test: no JSON parser on the up-to-date path.
+  std::string needle = "\"tarnIdentity\":\"" + identity + "\"";
+  return text.find(needle) != std::string_view::npos;
+}
+
+std::string modules_yaml(const InstallPlan& plan, const Settings& s, const InstallOptions& o) {
+  // pnpm 12 writes .modules.yaml as JSON (YAML's superset makes both readers happy).
+  json::object m;
+  json::object hoisted;
+  for (auto& [dep, aliases] : plan.hoisted) {
+    json::object a;
+    for (auto& [alias, kind] : aliases) a[alias] = kind == HoistKind::Public ? "public" : "private";
+    hoisted[dep] = std::move(a);
+  }
+  m["hoistedDependencies"] = std::move(hoisted);
+  json::array hp;
+  for (auto& p : s.hoist_pattern) hp.emplace_back(p);
+  m["hoistPattern"] = std::move(hp);
+  m["included"] = json::object{{"dependencies", o.prod}, {"devDependencies", o.dev}, {"optionalDependencies", o.optional}};
+  m["layoutVersion"] = 5;
+  m["nodeLinker"] = "isolated";
+  m["packageManager"] = std::string("tarn@") + TARN_VERSION;
+  m["pendingBuilds"] = json::array();
+  std::time_t t = std::time(nullptr);
+  char date[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", std::gmtime(&t));
+  m["prunedAt"] = date;
+  json::array php;
+  for (auto& p : s.public_hoist_pattern) php.emplace_back(p);
+  m["publicHoistPattern"] = std::move(php);
+  json::object regs{{"default", s.registry}};
+  for (auto& [scope, url] : s.scoped_registries) regs[scope] = url;
+  m["registries"] = std::move(regs);
+  json::array skipped;
+  for (auto& k : plan.skipped) skipped.emplace_back(k);
+  m["skipped"] = std::move(skipped);
+  m["storeDir"] = s.store_dir;
+  m["virtualStoreDir"] = ".pnpm";
+  m["virtualStoreDirMaxLength"] = s.virtual_store_dir_max_length;
+  return json::serialize(m) + "\n";
+}
+
+}  // namespace tarn

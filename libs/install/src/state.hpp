@@ -1,0 +1,24 @@
+#pragma once
+// Files an install leaves for the next one: pnpm's .modules.yaml and tarn's own
+// up-to-date marker.
+#include <string>
+
+#include "tarn/config/config.hpp"
+#include "tarn/install/install.hpp"
+#include "tarn/linker/plan.hpp"
+
+namespace tarn {
+
+// Identity of everything that decides node_modules' contents; equal identity, same tree.
+std::string install_identity(const std::string& lockfile_text, const std::string& manifest_text,
+                             const Settings& s, const InstallOptions& o);
+
+std::string modules_yaml(const InstallPlan& plan, const Settings& s, const InstallOptions& o);
+
+// pnpm keeps its "is node_modules current?" record here; tarn adds its identity to it.
+inline constexpr const char* kStateFile = "node_modules/.pnpm-workspace-state-v1.json";
+std::string workspace_state(const std::string& identity, const std::string& project_dir, const std::string& name,
+                            const std::string& version);
+bool workspace_state_matches(std::string_view text, const std::string& identity);
+
+}  // namespace tarn

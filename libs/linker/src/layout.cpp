@@ -1,0 +1,118 @@
+#include "tarn/linker/layout.hpp"
+
+#include <fcntl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <tbb/parallel_for_each.h>
+
+#include "tarn/fs/fs.hpp"
+
+namespace tarn {
+
+namespace {
+
+Error io_error(const std::string& verb, const std::string& what, int err) {
+  return Error::failed("ERR_PNPM_LINK_FAILED", "failed to " + verb + " " + what + ": " + fs::errno_text(err));
+}
+
+class ErrorSink {
+ public:
+  void add(Error e) {
+    std::lock_guard lk(mu_);
+    errs_.items.push_back(std::move(e));
+  }
+  Errors take() { return std::move(errs_); }
+
+ private:
+  std::mutex mu_;
+  Errors errs_;
+};
+
+int copy_file_at(int src_fd, const char* src, int dst_fd, const char* dst) {
+  int in = ::openat(src_fd, src, O_RDONLY | O_CLOEXEC);
+  if (in < 0) return errno;
+  struct stat st;
+  ::fstat(in, &st);
+  int out = ::openat(dst_fd, dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 0777);
+  if (out < 0) {
+    int e = errno;
+    ::close(in);
+    return e;
+  }
+  off_t off = 0;
+  int e = 0;
+  while (off < st.st_size) {
+    ssize_t n = ::sendfile(out, in, &off, static_cast<size_t>(st.st_size - off));
+    if (n <= 0) {
+      e = n < 0 ? errno : EIO;
+      break;
+    }
+  }
+  ::fchmod(out, st.st_mode & 0777);
+  ::close(in);
+  ::close(out);
+  return e;
+}
+
+}  // namespace
+
+Errors make_directories(const InstallPlan& plan, int project_fd) {
+  Errors errs;
+  for (auto& d : plan.top_dirs)
+    if (int e = fs::mkdir_at(project_fd, d.c_str()); e != 0) errs.items.push_back(io_error("create", d, e));
+  if (!errs.empty()) return errs;
+  ErrorSink sink;
+  tbb::parallel_for_each(plan.packages.begin(), plan.packages.end(), [&](const PlannedPackage& p) {
+    for (auto& d : p.dirs)
+      if (int e = fs::mkdir_at(project_fd, d.c_str()); e != 0) {
+        sink.add(io_error("create", d, e));
+        return;
+      }
+  });
+  return sink.take();
+}
+
+Result<void> link_slot(const PlannedPackage& p, int project_fd) {
+  for (auto& l : p.links)
+    if (int e = fs::symlink_at(l.target.c_str(), project_fd, l.path.c_str()); e != 0)
+      return io_error("symlink", l.path + " -> " + l.target, e);
+  return {};
+}
+
+Errors link_top_level(const InstallPlan& plan, int project_fd) {
+  ErrorSink sink;
+  tbb::parallel_for_each(plan.top_links.begin(), plan.top_links.end(), [&](const LinkSpec& l) {
+    if (int e = fs::symlink_at(l.target.c_str(), project_fd, l.path.c_str()); e != 0)
+      sink.add(io_error("symlink", l.path + " -> " + l.target, e));
+  });
+  return sink.take();
+}
+
+Result<void> import_package(int files_fd, const PackageIndex& index, int project_fd, const PlannedPackage& p) {
+  int dst = ::openat(project_fd, p.pkg_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dst < 0) return io_error("open", p.pkg_dir, errno);
+  fs::Dir guard(dst);
+  bool copy = false;
+  for (auto& e : index.entries) {
+    const char* rel = e.path.c_str();
+    int err;
+    if (e.dir) {
+      err = fs::mkdir_at(dst, rel);
+    } else if (!copy) {
+      err = fs::link_at(files_fd, rel, dst, rel);
+      if (err == EXDEV || err == EPERM || err == EMLINK) {
+        copy = true;  // store on another device (or linking refused): copy from now on
+        err = copy_file_at(files_fd, rel, dst, rel);
+      }
+    } else {
+      err = copy_file_at(files_fd, rel, dst, rel);
+    }
+    if (err != 0) return io_error(e.dir ? "create" : "link", p.pkg_dir + "/" + e.path, err);
+  }
+  return {};
+}
+
+}  // namespace tarn

@@ -1,0 +1,86 @@
+#pragma once
+// The pnpm-lock.yaml v9 model: importers, packages (metadata) and snapshots (graph).
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tarn/lockfile/types.hpp"
+#include "tarn/report/error.hpp"
+
+namespace tarn {
+
+// A dependency reference inside a snapshot or importer: a version of the same name
+// ("1.0.0(peer@2)"), an npm alias ("string-width@4.2.3"), or a link ("link:../pkg").
+struct DepRef {
+  enum class Kind { Version, Alias, Link };
+  Kind kind = Kind::Version;
+  DepPath target;    // Version and Alias: the snapshot key it points to
+  std::string link;  // Link: the path after "link:"
+
+  // Parses `value` as found under the alias `alias`.
+  static Result<DepRef> parse(const PkgName& alias, std::string_view value);
+  bool is_link() const { return kind == Kind::Link; }
+};
+
+struct Dependency {
+  PkgName alias;
+  DepRef ref;
+};
+
+struct Snapshot {
+  DepPath key;
+  std::vector<Dependency> dependencies;
+  std::vector<Dependency> optional_dependencies;
+  bool optional = false;
+};
+
+struct PackageMeta {
+  std::optional<Integrity> integrity;
+  std::string tarball;          // resolution.tarball, when the lockfile names one
+  std::string resolution_type;  // "" for registry/tarball; "directory", "git", ...
+  std::string version;          // the `version:` field (tarball-URL packages)
+  bool has_bin = false;
+  bool requires_build = false;
+  bool bundled = false;
+  std::vector<std::string> os, cpu, libc;
+  std::vector<std::pair<std::string, std::string>> engines;
+  std::vector<std::string> peer_dependencies;  // declared peer names
+  bool declares_os() const { return !os.empty(); }
+};
+
+enum class DepGroup { Prod, Dev, Optional };
+std::string_view group_field(DepGroup g);  // "dependencies", ...
+
+struct ImporterDep {
+  PkgName alias;
+  std::string specifier;
+  std::string version;  // as written, e.g. "16.14.0(react@16.14.0)" or "link:../x"
+  DepRef ref;
+  DepGroup group;
+};
+
+struct Importer {
+  std::string id;  // "." for the root project
+  std::vector<ImporterDep> deps;
+};
+
+struct Lockfile {
+  std::string lockfile_version;
+  std::vector<Importer> importers;
+  std::vector<Snapshot> snapshots;
+  std::unordered_map<std::string, size_t> snapshot_index;  // DepPath text -> index
+  std::unordered_map<std::string, PackageMeta> packages;   // name@version (no peers) -> meta
+  bool auto_install_peers = true;
+
+  // Reads and validates `path`: lockfileVersion, every key and every reference. A snapshot
+  // whose metadata is missing from `packages:` is an error (ERR_PNPM_LOCKFILE_MISSING_DEPENDENCY).
+  static Result<Lockfile> load(const std::string& path);
+  static Result<Lockfile> parse(std::string_view text, const std::string& path);
+
+  const Snapshot* find(const DepPath& p) const;
+  const PackageMeta* meta(const DepPath& p) const;
+  const Importer* importer(std::string_view id) const;
+};
+
+}  // namespace tarn

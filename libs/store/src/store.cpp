@@ -1,0 +1,144 @@
+#include "tarn/store/store.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <random>
+
+namespace tarn {
+
+StoreKey StoreKey::from_integrity(const Integrity& i) {
+  std::string h = i.hex();
+  StoreKey k;
+  k.rel_ = h.substr(0, 2) + "/" + h.substr(2) + "-" + std::string(i.algo_name());
+  return k;
+}
+
+StoreKey StoreKey::from_url(std::string_view url) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(url.data(), url.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* d = "0123456789abcdef";
+  std::string h;
+  for (unsigned i = 0; i < len; ++i) h += d[md[i] >> 4], h += d[md[i] & 15];
+  StoreKey k;
+  k.rel_ = h.substr(0, 2) + "/" + h.substr(2) + "-url";
+  return k;
+}
+
+// One line per entry: 'd' or 'f', then 'x' or '-', a tab, the path.
+std::string PackageIndex::serialize() const {
+  std::string out = "tarn-index 1\n";
+  for (auto& e : entries) {
+    out += e.dir ? 'd' : 'f';
+    out += e.exec ? 'x' : '-';
+    out += '\t';
+    out += e.path;
+    out += '\n';
+  }
+  return out;
+}
+
+Result<PackageIndex> PackageIndex::parse(std::string_view text) {
+  static constexpr std::string_view header = "tarn-index 1\n";
+  if (text.substr(0, header.size()) != header) return Error::failed("", "store index has an unknown format");
+  PackageIndex idx;
+  size_t i = header.size();
+  while (i < text.size()) {
+    size_t j = text.find('\n', i);
+    if (j == std::string_view::npos || j < i + 3 || text[i + 2] != '\t')
+      return Error::failed("", "store index is truncated");
+    PackageIndex::Entry e;
+    e.dir = text[i] == 'd';
+    e.exec = text[i + 1] == 'x';
+    e.path = std::string(text.substr(i + 3, j - i - 3));
+    idx.entries.push_back(std::move(e));
+    i = j + 1;
+  }
+  return idx;
+}
+
+Store::Store(std::string root)
+    : root_(std::move(root)), pkg_dir_(fs::join(root_, "v1/pkg")), tmp_dir_(fs::join(root_, "v1/tmp")) {}
+
+Result<void> Store::open() {
+  for (auto* d : {&pkg_dir_, &tmp_dir_}) {
+    auto r = fs::create_directories(*d);
+    if (!r) return Error::failed("ERR_PNPM_STORE_DIR", "failed to create the store at " + root_ + ": " + r.error().message);
+  }
+  auto fd = fs::Dir::open(pkg_dir_);
+  if (!fd) return fd.error();
+  pkg_fd_ = std::move(*fd);
+  // The 256 fan-out directories, once, so commits never race to create them.
+  static const char* d = "0123456789abcdef";
+  char name[3] = {0, 0, 0};
+  for (int a = 0; a < 16; ++a)
+    for (int b = 0; b < 16; ++b) {
+      name[0] = d[a], name[1] = d[b];
+      if (int e = fs::mkdir_at(pkg_fd_.fd(), name); e != 0)
+        return Error::failed("ERR_PNPM_STORE_DIR", "failed to create " + pkg_dir_ + "/" + name + ": " + fs::errno_text(e));
+    }
+  return {};
+}
+
+bool Store::has(const StoreKey& k) const {
+  std::string p = k.rel() + "/index";
+  return ::faccessat(pkg_fd_.fd(), p.c_str(), F_OK, 0) == 0;
+}
+
+Result<PackageIndex> Store::read_index(const StoreKey& k) const {
+  auto text = fs::read_file(fs::join(pkg_dir_, k.rel() + "/index"));
+  if (!text) return text.error();
+  auto idx = PackageIndex::parse(*text);
+  if (!idx) return Error::failed("", "failed to read the store index of " + k.rel() + ": " + idx.error().message);
+  return idx;
+}
+
+std::string Store::files_dir(const StoreKey& k) const { return fs::join(pkg_dir_, k.rel() + "/files"); }
+
+Result<Store::Staging> Store::begin() const {
+  static std::atomic<uint64_t> counter{0};
+  static const uint64_t salt = std::random_device{}();
+  Staging s;
+  s.path = fs::join(tmp_dir_, std::to_string(::getpid()) + "-" + std::to_string(salt % 100000) + "-" +
+                                  std::to_string(counter++));
+  if (::mkdir(s.path.c_str(), 0777) != 0 && errno != EEXIST)
+    return Error::failed("", "failed to create staging directory " + s.path + ": " + fs::errno_text(errno));
+  std::string files = s.path + "/files";
+  if (::mkdir(files.c_str(), 0777) != 0 && errno != EEXIST)
+    return Error::failed("", "failed to create staging directory " + files + ": " + fs::errno_text(errno));
+  auto fd = fs::Dir::open(files);
+  if (!fd) return fd.error();
+  s.files = std::move(*fd);
+  return s;
+}
+
+Result<void> Store::commit(Staging& s, const StoreKey& k, const PackageIndex& index) const {
+  std::string text = index.serialize();
+  std::string idx = s.path + "/index";
+  if (int e = fs::write_file_at(AT_FDCWD, idx.c_str(), text.data(), text.size(), 0644); e != 0)
+    return Error::failed("", "failed to write " + idx + ": " + fs::errno_text(e));
+  std::string dest = fs::join(pkg_dir_, k.rel());
+  if (::rename(s.path.c_str(), dest.c_str()) != 0) {
+    int e = errno;
+    // Another process committed the same package first: theirs is as good as ours.
+    if (e == ENOTEMPTY || e == EEXIST) {
+      abort(s);
+      return {};
+    }
+    return Error::failed("", "failed to move " + s.path + " into the store: " + fs::errno_text(e));
+  }
+  s.files = fs::Dir();
+  return {};
+}
+
+void Store::abort(Staging& s) const {
+  s.files = fs::Dir();
+  (void)fs::remove_all(s.path);
+}
+
+}  // namespace tarn
