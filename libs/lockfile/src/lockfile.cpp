@@ -95,9 +95,12 @@ Result<Lockfile> Lockfile::parse(std::string_view text_in, const std::string& pa
   try {
     // Newer pnpm may put an env document first; the project lockfile is the last document.
     auto docs = YAML::LoadAll(text);
-    for (auto& d : docs)
-      if (d.IsMap() && (d["importers"] || d["packages"] || d["snapshots"])) root = d;
-    if (!root && !docs.empty()) root = docs.back();
+    // (A default YAML::Node counts as "defined", so track the choice by index.)
+    size_t pick = docs.size();
+    for (size_t i = 0; i < docs.size(); ++i)
+      if (docs[i].IsMap() && (docs[i]["importers"] || docs[i]["packages"] || docs[i]["snapshots"])) pick = i;
+    if (pick == docs.size() && !docs.empty()) pick = docs.size() - 1;
+    if (pick < docs.size()) root = docs[pick];
   } catch (const YAML::Exception& e) {
     return bad(path, std::string("not valid YAML: ") + e.what());
   }

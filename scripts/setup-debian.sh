@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs tarn's build dependencies on Debian bookworm (run as root, or with sudo present).
+set -euo pipefail
+pkgs=(cmake ninja-build g++ ccache pkg-config ca-certificates
+      libboost1.81-dev libboost-json1.81-dev libboost-system1.81-dev
+      libssl-dev zlib1g-dev libdeflate-dev libarchive-dev libyaml-cpp-dev libtbb-dev libfmt-dev catch2)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi

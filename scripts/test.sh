@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole default test suite: unit tests per library plus end-to-end runs of the binary
+# against a loopback registry. Needs no internet once the packages are installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+ctest --test-dir build --output-on-failure -j"$(nproc)"

@@ -1,0 +1,71 @@
+#include <catch2/catch.hpp>
+
+#include "testing.hpp"
+
+#include "tarn/config/config.hpp"
+
+using namespace tarn;
+
+TEST_CASE(".npmrc: registries, scoped registries, tokens, store and hoisting") {
+  ::setenv("TARN_TEST_TOKEN", "s3cret", 1);
+  Settings s;
+  apply_npmrc(s, R"(
+# comment
+registry=https://r.example.com/npm
+@corp:registry = https://corp.example.com/
+//corp.example.com/:_authToken=${TARN_TEST_TOKEN}
+//r.example.com/npm/:_authToken=public
+store-dir=../store
+hoist-pattern[]=*types*
+hoist-pattern[]=!@types/react
+public-hoist-pattern[]=*eslint*
+)", "/home/u/proj");
+  CHECK(s.registry == "https://r.example.com/npm/");
+  CHECK(s.registry_for(*PkgName::parse("@corp/x")) == "https://corp.example.com/");
+  CHECK(s.registry_for(*PkgName::parse("lodash")) == "https://r.example.com/npm/");
+  CHECK(s.store_dir == "/home/u/store");
+  CHECK(s.authorization_for("https://corp.example.com/@corp/x/-/x-1.0.0.tgz") == "Bearer s3cret");
+  CHECK(s.authorization_for("https://r.example.com/npm/lodash/-/lodash-1.tgz") == "Bearer public");
+  CHECK_FALSE(s.authorization_for("https://other.example.com/a.tgz"));
+  CHECK(s.tarball_url(*PkgName::parse("@corp/x"), "1.0.0") == "https://corp.example.com/@corp/x/-/x-1.0.0.tgz");
+  Matcher m(s.hoist_pattern);
+  CHECK(m.matches("@types/node"));
+  CHECK_FALSE(m.matches("@types/react"));
+  CHECK_FALSE(m.matches("lodash"));
+  CHECK(s.public_hoist_pattern == std::vector<std::string>{"*eslint*"});
+}
+
+TEST_CASE("pnpm-workspace.yaml: storeDir, supportedArchitectures, patterns") {
+  Settings s;
+  auto r = apply_workspace_yaml(s, R"(storeDir: ./store-dir
+supportedArchitectures:
+  os: [darwin, linux]
+  cpu: [x64]
+publicHoistPattern: ['*prettier*']
+hoist: false
+)", "/w/pnpm-workspace.yaml");
+  REQUIRE(r);
+  CHECK(s.store_dir == "/w/store-dir");
+  REQUIRE(s.supported_architectures);
+  CHECK(s.supported_architectures->os == std::vector<std::string>{"darwin", "linux"});
+  CHECK(s.supported_architectures->libc.empty());
+  CHECK(s.hoist_pattern.empty());
+  CHECK(s.public_hoist_pattern == std::vector<std::string>{"*prettier*"});
+  auto bad = apply_workspace_yaml(s, "a: [", "/w/pnpm-workspace.yaml");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("/w/pnpm-workspace.yaml") != std::string::npos);
+}
+
+TEST_CASE("glob matching as hoist patterns use it") {
+  struct Row {
+    const char* glob;
+    const char* s;
+    bool match;
+  };
+  for (auto r : {Row{"*", "anything", true}, Row{"*eslint*", "eslint-plugin-x", true}, Row{"*eslint*", "@x/eslint", true},
+                 Row{"@types/*", "@types/node", true}, Row{"@types/*", "types", false}, Row{"a*b", "acb", true},
+                 Row{"a*b", "acbd", false}}) {
+    CAPTURE(r.glob, r.s);
+    CHECK(glob_match(r.glob, r.s) == r.match);
+  }
+}

@@ -1,0 +1,268 @@
+// End-to-end: the tarn binary against a registry on 127.0.0.1 that serves tarballs this
+// test builds. No internet needed.
+#include <catch2/catch.hpp>
+#include <sys/wait.h>
+
+#include <filesystem>
+
+#include "testing.hpp"
+
+using namespace tarn::test;
+
+namespace {
+
+struct Run {
+  int status;
+  std::string output;
+};
+
+Run run_shell(const std::string& command, const std::string& dir) {
+  std::string out = dir + "/.tarn-output";
+  std::string cmd = "cd '" + dir + "' && " + command + " > '" + out + "' 2>&1";
+  int rc = std::system(cmd.c_str());
+  Run r{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, read_file(out)};
+  std::filesystem::remove(out);
+  return r;
+}
+
+Run run(const std::string& args, const std::string& dir) { return run_shell("'" TARN_BINARY "' " + args, dir); }
+
+struct Pkg {
+  std::string name, version;
+  std::vector<TarEntry> files;
+};
+
+// A registry with a small graph, and a project whose lockfile pins it.
+struct World {
+  RegistryServer server;
+  TempDir tmp;
+  std::string project = tmp.path() + "/project";
+  std::string store = tmp.path() + "/store";
+  std::map<std::string, std::string> integrity;
+
+  void publish(const Pkg& p) {
+    auto tgz = make_tgz(p.files);
+    integrity[p.name + "@" + p.version] = sri_sha512(tgz);
+    std::string bare = p.name.substr(p.name.find('/') == std::string::npos ? 0 : p.name.find('/') + 1);
+    server.put("/" + p.name + "/-/" + bare + "-" + p.version + ".tgz", std::move(tgz));
+  }
+
+  World() {
+    publish({"alpha", "1.0.0",
+             {{"package/package.json", R"({"name":"alpha","version":"1.0.0","bin":{"alpha":"bin/alpha.js"}})"},
+              {"package/bin/alpha.js", "#!/usr/bin/env node\nconsole.log('alpha ' + require('beta'))\n", 0644},
+              {"package/README.md", "alpha"}}});
+    publish({"beta", "1.0.0",
+             {{"package/package.json", R"({"name":"beta","version":"1.0.0","main":"index.js"})"},
+              {"package/index.js", "module.exports = 'beta-one'\n"}}});
+    publish({"@scope/gamma", "2.0.0",
+             {{"package/package.json", R"({"name":"@scope/gamma","version":"2.0.0"})"},
+              {"package/index.js", "module.exports = require('beta')\n"}}});
+    publish({"opt-darwin", "1.0.0", {{"package/package.json", R"({"name":"opt-darwin","os":["darwin"]})"}}});
+    write_file(project + "/package.json", R"({"name":"e2e","version":"1.0.0",
+      "dependencies":{"alpha":"^1.0.0","@scope/gamma":"^2.0.0"}})");
+    write_file(project + "/.npmrc", "registry=" + server.url() + "\n");
+    write_file(project + "/pnpm-lock.yaml", lockfile());
+  }
+
+  std::string lockfile(const std::string& alpha_integrity = "") {
+    auto i = [&](const std::string& k) { return integrity.at(k); };
+    return "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n"
+           "      '@scope/gamma':\n        specifier: ^2.0.0\n        version: 2.0.0\n"
+           "      alpha:\n        specifier: ^1.0.0\n        version: 1.0.0\n\npackages:\n\n"
+           "  '@scope/gamma@2.0.0':\n    resolution: {integrity: " + i("@scope/gamma@2.0.0") + "}\n\n"
+           "  alpha@1.0.0:\n    resolution: {integrity: " + (alpha_integrity.empty() ? i("alpha@1.0.0") : alpha_integrity) +
+           "}\n    hasBin: true\n\n"
+           "  beta@1.0.0:\n    resolution: {integrity: " + i("beta@1.0.0") + "}\n\n"
+           "  opt-darwin@1.0.0:\n    resolution: {integrity: " + i("opt-darwin@1.0.0") + "}\n    os: [darwin]\n\n"
+           "snapshots:\n\n"
+           "  '@scope/gamma@2.0.0':\n    dependencies:\n      beta: 1.0.0\n\n"
+           "  alpha@1.0.0:\n    dependencies:\n      beta: 1.0.0\n    optionalDependencies:\n      opt-darwin: 1.0.0\n\n"
+           "  beta@1.0.0: {}\n\n"
+           "  opt-darwin@1.0.0:\n    optional: true\n";
+  }
+
+  Run install(const std::string& extra = "") {
+    return run("install --frozen-lockfile --store-dir '" + store + "' --reporter=append-only " + extra, project);
+  }
+};
+
+const std::vector<std::string> kExpected = {
+    "b node_modules/.bin/alpha x",
+    "d node_modules",
+    "d node_modules/.bin",
+    "d node_modules/.pnpm",
+    "d node_modules/.pnpm/@scope+gamma@2.0.0",
+    "d node_modules/.pnpm/@scope+gamma@2.0.0/node_modules",
+    "d node_modules/.pnpm/@scope+gamma@2.0.0/node_modules/@scope",
+    "d node_modules/.pnpm/@scope+gamma@2.0.0/node_modules/@scope/gamma",
+    "d node_modules/.pnpm/alpha@1.0.0",
+    "d node_modules/.pnpm/alpha@1.0.0/node_modules",
+    "d node_modules/.pnpm/alpha@1.0.0/node_modules/alpha",
+    "d node_modules/.pnpm/alpha@1.0.0/node_modules/alpha/bin",
+    "d node_modules/.pnpm/alpha@1.0.0/node_modules/alpha/node_modules",
+    "d node_modules/.pnpm/alpha@1.0.0/node_modules/alpha/node_modules/.bin",
+    "d node_modules/.pnpm/beta@1.0.0",
+    "d node_modules/.pnpm/beta@1.0.0/node_modules",
+    "d node_modules/.pnpm/beta@1.0.0/node_modules/beta",
+    "d node_modules/.pnpm/node_modules",
+    "d node_modules/@scope",
+    "f node_modules/.pnpm/@scope+gamma@2.0.0/node_modules/@scope/gamma/index.js -",
+    "f node_modules/.pnpm/@scope+gamma@2.0.0/node_modules/@scope/gamma/package.json -",
+    "f node_modules/.pnpm/alpha@1.0.0/node_modules/alpha/README.md -",
+    "f node_modules/.pnpm/alpha@1.0.0/node_modules/alpha/bin/alpha.js x",
+    "f node_modules/.pnpm/alpha@1.0.0/node_modules/alpha/package.json -",
+    "f node_modules/.pnpm/beta@1.0.0/node_modules/beta/index.js -",
+    "f node_modules/.pnpm/beta@1.0.0/node_modules/beta/package.json -",
+    "b node_modules/.pnpm/alpha@1.0.0/node_modules/alpha/node_modules/.bin/alpha x",
+    "l node_modules/.pnpm/@scope+gamma@2.0.0/node_modules/beta -> node_modules/.pnpm/beta@1.0.0/node_modules/beta",
+    "l node_modules/.pnpm/alpha@1.0.0/node_modules/beta -> node_modules/.pnpm/beta@1.0.0/node_modules/beta",
+    "l node_modules/.pnpm/node_modules/beta -> node_modules/.pnpm/beta@1.0.0/node_modules/beta",
+    "l node_modules/@scope/gamma -> node_modules/.pnpm/@scope+gamma@2.0.0/node_modules/@scope/gamma",
+    "l node_modules/alpha -> node_modules/.pnpm/alpha@1.0.0/node_modules/alpha",
+};
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("install lays out pnpm's isolated node_modules, then is a no-op") {
+  World w;
+  auto r = w.install();
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(layout_listing(w.project) == sorted(kExpected));
+  CHECK(w.server.requests() == 3);  // opt-darwin is skipped on linux, never downloaded
+  CHECK(r.output.find("+ alpha 1.0.0") != std::string::npos);
+  CHECK(read_file(w.project + "/node_modules/.modules.yaml").find("\"skipped\":[\"opt-darwin@1.0.0\"]") != std::string::npos);
+  if (std::system("node --version > /dev/null 2>&1") == 0) {
+    auto bin = run_shell("node_modules/.bin/alpha", w.project);
+    CHECK(bin.output == "alpha beta-one\n");
+  }
+  auto again = w.install();
+  CHECK(again.status == 0);
+  CHECK(again.output.find("Already up to date") != std::string::npos);
+  CHECK(w.server.requests() == 3);
+}
+
+TEST_CASE("a second install from the same store downloads nothing") {
+  World w;
+  REQUIRE(w.install().status == 0);
+  std::filesystem::remove_all(w.project + "/node_modules");
+  auto r = w.install();
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(w.server.requests() == 3);
+  CHECK(layout_listing(w.project) == sorted(kExpected));
+  // And --offline works from the store alone.
+  std::filesystem::remove_all(w.project + "/node_modules");
+  CHECK(w.install("--offline").status == 0);
+  CHECK(w.server.requests() == 3);
+}
+
+TEST_CASE("dependency groups: --prod leaves devDependencies out") {
+  World w;
+  write_file(w.project + "/package.json", R"({"name":"e2e","dependencies":{"@scope/gamma":"^2.0.0"},"devDependencies":{"alpha":"^1.0.0"}})");
+  std::string lf = w.lockfile();
+  lf.replace(lf.find("      alpha:"), 0, "    devDependencies:\n");
+  write_file(w.project + "/pnpm-lock.yaml", lf);
+  auto r = w.install("--prod");
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(std::filesystem::exists(w.project + "/node_modules/@scope/gamma"));
+  CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules/alpha"));
+  CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules/.pnpm/alpha@1.0.0"));
+}
+
+TEST_CASE("bad input: one-line error, exit 1, nothing that looks complete") {
+  struct Case {
+    const char* name;
+    std::function<void(World&)> setup;
+    const char* code;
+    const char* names;  // something the message must mention
+  };
+  std::vector<Case> cases = {
+      {"missing lockfile", [](World& w) { std::filesystem::remove(w.project + "/pnpm-lock.yaml"); },
+       "ERR_PNPM_NO_LOCKFILE", "pnpm-lock.yaml"},
+      {"garbled lockfile", [](World& w) { write_file(w.project + "/pnpm-lock.yaml", "lockfileVersion: [\n"); },
+       "ERR_PNPM_BROKEN_LOCKFILE", "pnpm-lock.yaml"},
+      {"unsupported lockfileVersion", [](World& w) { write_file(w.project + "/pnpm-lock.yaml", "lockfileVersion: '5.4'\n"); },
+       "ERR_PNPM_LOCKFILE_BREAKING_CHANGE", "5.4"},
+      {"garbled package.json", [](World& w) { write_file(w.project + "/package.json", "{\"dependencies\": "); },
+       "ERR_PNPM_JSON_PARSE", "package.json"},
+      {"missing package.json", [](World& w) { std::filesystem::remove(w.project + "/package.json"); },
+       "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", "package.json"},
+      {"outdated lockfile",
+       [](World& w) { write_file(w.project + "/package.json", R"({"dependencies":{"alpha":"^2.0.0","@scope/gamma":"^2.0.0"}})"); },
+       "ERR_PNPM_OUTDATED_LOCKFILE", "alpha"},
+      {"snapshot missing from packages",
+       [](World& w) {
+         std::string lf = w.lockfile();
+         lf.replace(lf.find("  beta@1.0.0:\n    resolution"), 13, "  betax@1.0.0:");
+         write_file(w.project + "/pnpm-lock.yaml", lf);
+       },
+       "ERR_PNPM_LOCKFILE_MISSING_DEPENDENCY", "beta@1.0.0"},
+      {"404 from the registry",
+       [](World& w) {
+         std::string lf = w.lockfile();
+         for (size_t p; (p = lf.find("beta@1.0.0")) != std::string::npos;) lf.replace(p, 10, "zeta@1.0.0");
+         for (size_t p; (p = lf.find("beta: 1.0.0")) != std::string::npos;) lf.replace(p, 11, "zeta: 1.0.0");
+         write_file(w.project + "/pnpm-lock.yaml", lf);
+       },
+       "ERR_PNPM_FETCH_404", "zeta@1.0.0"},
+      {"integrity mismatch", [](World& w) { write_file(w.project + "/pnpm-lock.yaml", w.lockfile(w.integrity.at("beta@1.0.0"))); },
+       "ERR_PNPM_TARBALL_INTEGRITY", "alpha@1.0.0"},
+      {"tarball entry leaving the package",
+       [](World& w) {
+         w.publish({"alpha", "1.0.0", {{"package/package.json", "{}"}, {"package/../../escape.txt", "x"}}});
+         write_file(w.project + "/pnpm-lock.yaml", w.lockfile());
+       },
+       "ERR_PNPM_TARBALL_EXTRACT", "alpha@1.0.0"},
+      {"tarball link pointing outside",
+       [](World& w) {
+         w.publish({"alpha", "1.0.0", {{"package/package.json", "{}"}, {"package/evil", "/etc/passwd", 0777, 'l'}}});
+         write_file(w.project + "/pnpm-lock.yaml", w.lockfile());
+       },
+       "ERR_PNPM_TARBALL_EXTRACT", "alpha@1.0.0"},
+  };
+  for (auto& c : cases) {
+    SECTION(c.name) {
+      World w;
+      c.setup(w);
+      auto r = w.install();
+      INFO(r.output);
+      CHECK(r.status == 1);
+      CHECK(r.output.find(c.code) != std::string::npos);
+      CHECK(r.output.find(c.names) != std::string::npos);
+      CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules"));
+      CHECK_FALSE(std::filesystem::exists(w.tmp.path() + "/escape.txt"));
+    }
+  }
+}
+
+TEST_CASE("an interrupted earlier install is finished, not trusted") {
+  World w;
+  REQUIRE(w.install().status == 0);
+  // Simulate a crash: the completion markers are gone, a file is missing.
+  std::filesystem::remove(w.project + "/node_modules/.pnpm-workspace-state-v1.json");
+  std::filesystem::remove(w.project + "/node_modules/.pnpm/beta@1.0.0/node_modules/beta/index.js");
+  auto r = w.install();
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(layout_listing(w.project) == sorted(kExpected));
+}
+
+TEST_CASE("tarn --version and tarn help") {
+  TempDir t;
+  auto v = run("--version", t.path());
+  CHECK(v.status == 0);
+  CHECK(v.output.find('.') != std::string::npos);
+  auto h = run("help", t.path());
+  CHECK(h.status == 0);
+  CHECK(h.output.find("--frozen-lockfile") != std::string::npos);
+  CHECK(run("frobnicate", t.path()).status == 1);
+  CHECK(run("install --bogus", t.path()).status == 1);
+}

@@ -1,0 +1,155 @@
+#include <catch2/catch.hpp>
+
+#include "testing.hpp"
+
+#include "tarn/lockfile/lockfile.hpp"
+#include "tarn/lockfile/manifest.hpp"
+
+using namespace tarn;
+
+static const char* kLock = R"(lockfileVersion: '9.0'
+
+settings:
+  autoInstallPeers: true
+  excludeLinksFromLockfile: false
+
+importers:
+
+  .:
+    dependencies:
+      react-dom:
+        specifier: ^16.2.0
+        version: 16.14.0(react@16.14.0)
+      string-width-cjs:
+        specifier: npm:string-width@^4.2.0
+        version: string-width@4.2.3
+    devDependencies:
+      react:
+        specifier: ^16.2.0
+        version: 16.14.0
+    optionalDependencies:
+      local:
+        specifier: link:../local
+        version: link:../local
+
+packages:
+
+  react-dom@16.14.0:
+    resolution: {integrity: sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==}
+    peerDependencies:
+      react: ^16.14.0
+
+  react@16.14.0:
+    resolution: {integrity: sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==}
+    engines: {node: '>=0.10.0'}
+
+  string-width@4.2.3:
+    resolution: {integrity: sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==}
+
+  fsevents@2.3.3:
+    resolution: {tarball: https://example.test/fsevents-2.3.3.tgz}
+    engines: {node: ^8.16.0 || ^10.6.0 || >=11.0.0}
+    os: [darwin]
+    hasBin: true
+
+snapshots:
+
+  react-dom@16.14.0(react@16.14.0):
+    dependencies:
+      react: 16.14.0
+    optionalDependencies:
+      fsevents: 2.3.3
+
+  react@16.14.0: {}
+
+  string-width@4.2.3: {}
+
+  fsevents@2.3.3:
+    optional: true
+)";
+
+TEST_CASE("lockfile v9: importers, aliases, peers, links and metadata") {
+  auto lf = Lockfile::parse(kLock, "pnpm-lock.yaml");
+  REQUIRE(lf);
+  auto* root = lf->importer(".");
+  REQUIRE(root);
+  REQUIRE(root->deps.size() == 4);
+  CHECK(root->deps[0].ref.target.str() == "react-dom@16.14.0(react@16.14.0)");
+  CHECK(root->deps[1].ref.kind == DepRef::Kind::Alias);
+  CHECK(root->deps[1].ref.target.str() == "string-width@4.2.3");
+  CHECK(root->deps[2].group == DepGroup::Dev);
+  CHECK(root->deps[3].ref.is_link());
+  CHECK(root->deps[3].ref.link == "../local");
+  auto* s = lf->find(*DepPath::parse("react-dom@16.14.0(react@16.14.0)"));
+  REQUIRE(s);
+  CHECK(s->dependencies.size() == 1);
+  CHECK(s->optional_dependencies.size() == 1);
+  auto* fe = lf->meta(*DepPath::parse("fsevents@2.3.3"));
+  REQUIRE(fe);
+  CHECK(fe->os == std::vector<std::string>{"darwin"});
+  CHECK(fe->has_bin);
+  CHECK(fe->tarball == "https://example.test/fsevents-2.3.3.tgz");
+  CHECK_FALSE(fe->integrity);
+  CHECK(lf->find(*DepPath::parse("fsevents@2.3.3"))->optional);
+  CHECK(lf->meta(*DepPath::parse("react-dom@16.14.0"))->peer_dependencies == std::vector<std::string>{"react"});
+}
+
+TEST_CASE("lockfile: the env document before the project document is skipped") {
+  std::string two = std::string("---\nlockfileVersion: '9.0'\nimporters:\n  .:\n    configDependencies: {}\n---\n") + kLock;
+  // The first document has importers too; the last one with the graph wins.
+  auto lf = Lockfile::parse(two, "pnpm-lock.yaml");
+  REQUIRE(lf);
+  CHECK(lf->snapshots.size() == 4);
+}
+
+TEST_CASE("lockfile: bad input fails with a code and the file name") {
+  struct Row {
+    std::string text;
+    const char* code;
+  };
+  std::string missing_pkg = kLock;
+  {
+    auto at = missing_pkg.find("  string-width@4.2.3:\n    resolution");
+    missing_pkg.erase(at, missing_pkg.find("\n\n", at) - at);  // drop its packages: entry
+  }
+  for (auto& r : {Row{"lockfileVersion: '6.0'\n", "ERR_PNPM_LOCKFILE_BREAKING_CHANGE"},
+                  Row{"{{{ not yaml", "ERR_PNPM_BROKEN_LOCKFILE"},
+                  Row{"- a\n- b\n", "ERR_PNPM_BROKEN_LOCKFILE"},
+                  Row{missing_pkg, "ERR_PNPM_LOCKFILE_MISSING_DEPENDENCY"},
+                  Row{"lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      a:\n        specifier: '1'\n        version: 1.0.0\n",
+                      "ERR_PNPM_LOCKFILE_MISSING_DEPENDENCY"}}) {
+    CAPTURE(r.text.substr(0, 40));
+    auto lf = Lockfile::parse(r.text, "/p/pnpm-lock.yaml");
+    REQUIRE_FALSE(lf);
+    CHECK(lf.error().code == r.code);
+    CHECK(lf.error().message.find("/p/pnpm-lock.yaml") != std::string::npos);
+  }
+}
+
+TEST_CASE("frozen check lists every difference between package.json and the lockfile") {
+  auto lf = Lockfile::parse(kLock, "pnpm-lock.yaml");
+  REQUIRE(lf);
+  auto same = Manifest::parse(R"({"dependencies":{"react-dom":"^16.2.0","string-width-cjs":"npm:string-width@^4.2.0"},
+    "devDependencies":{"react":"^16.2.0"},"optionalDependencies":{"local":"link:../local"}})", "package.json");
+  REQUIRE(same);
+  CHECK(diff_importer(*same, *lf->importer(".")).empty());
+  auto changed = Manifest::parse(R"({"dependencies":{"react-dom":"^17.0.0","lodash":"^4"},
+    "devDependencies":{"react":"^16.2.0"},"optionalDependencies":{"local":"link:../local"}})", "package.json");
+  REQUIRE(changed);
+  auto diff = diff_importer(*changed, *lf->importer("."));
+  REQUIRE(diff.size() == 3);  // react-dom changed, lodash added, string-width-cjs removed
+  std::string all;
+  for (auto& d : diff) all += d + "\n";
+  CHECK(all.find("react-dom") != std::string::npos);
+  CHECK(all.find("lodash") != std::string::npos);
+  CHECK(all.find("string-width-cjs") != std::string::npos);
+}
+
+TEST_CASE("package.json: garbled input is an error naming the file") {
+  for (auto bad : {"{", "[]", R"({"dependencies": []})", R"({"dependencies": {"a": 1}})"}) {
+    CAPTURE(bad);
+    auto m = Manifest::parse(bad, "/p/package.json");
+    REQUIRE_FALSE(m);
+    CHECK(m.error().message.find("/p/package.json") != std::string::npos);
+  }
+}

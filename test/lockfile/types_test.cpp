@@ -1,0 +1,96 @@
+#include <catch2/catch.hpp>
+
+#include "testing.hpp"
+
+#include "tarn/lockfile/types.hpp"
+
+using namespace tarn;
+
+TEST_CASE("PkgName accepts npm names and rejects path tricks") {
+  struct Row {
+    const char* in;
+    bool ok;
+    const char* scope;
+    const char* bare;
+  };
+  for (auto r : {Row{"lodash", true, "", "lodash"}, Row{"@babel/core", true, "@babel", "core"},
+                 Row{"", false, "", ""}, Row{"@babel", false, "", ""}, Row{"..", false, "", ""},
+                 Row{"a/b", false, "", ""}, Row{"@s/../x", false, "", ""}, Row{".hidden", false, "", ""},
+                 Row{"@s/a/b", false, "", ""}}) {
+    CAPTURE(r.in);
+    auto n = PkgName::parse(r.in);
+    REQUIRE(bool(n) == r.ok);
+    if (r.ok) {
+      CHECK(n->scope() == r.scope);
+      CHECK(n->bare() == r.bare);
+    }
+  }
+}
+
+TEST_CASE("DepPath splits name, version and peer suffix") {
+  struct Row {
+    const char* in;
+    const char* name;
+    const char* version;
+    const char* peers;
+  };
+  for (auto r : {Row{"lodash@4.17.21", "lodash", "4.17.21", ""},
+                 Row{"@babel/core@7.0.0", "@babel/core", "7.0.0", ""},
+                 Row{"react-dom@16.14.0(react@16.14.0)", "react-dom", "16.14.0", "(react@16.14.0)"},
+                 Row{"a@1.0.0(b@2.0.0(c@3.0.0))(d@4.0.0)", "a", "1.0.0", "(b@2.0.0(c@3.0.0))(d@4.0.0)"},
+                 Row{"/old@1.0.0", "old", "1.0.0", ""}}) {
+    CAPTURE(r.in);
+    auto p = DepPath::parse(r.in);
+    REQUIRE(p);
+    CHECK(p->name().str() == r.name);
+    CHECK(p->version() == r.version);
+    CHECK(p->peers() == r.peers);
+  }
+  for (auto bad : {"lodash", "@scope/x", "a@1.0.0(b@2", "a@1.0.0)", "a@", "../x@1.0.0"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(DepPath::parse(bad));
+  }
+}
+
+TEST_CASE("SlotName follows pnpm's depPathToFilename") {
+  struct Row {
+    const char* in;
+    const char* out;
+  };
+  for (auto r : {Row{"foo@1.0.0", "foo@1.0.0"}, Row{"@scope/foo@1.0.0", "@scope+foo@1.0.0"},
+                 Row{"foo@1.0.0(bar@2.0.0)(baz@3.0.0)", "foo@1.0.0_bar@2.0.0_baz@3.0.0"},
+                 Row{"eslint-plugin-testing-library@7.7.0(eslint@9.35.0(jiti@2.6.1))(typescript@6.0.3)",
+                     "eslint-plugin-testing-library@7.7.0_eslint@9.35.0_jiti@2.6.1__typescript@6.0.3"},
+                 Row{"react-dom@16.14.0(react@16.14.0)", "react-dom@16.14.0_react@16.14.0"},
+                 Row{"file:packages/foo", "file+packages+foo"}}) {
+    CAPTURE(r.in);
+    CHECK(SlotName::from_text(r.in).str() == r.out);
+  }
+  // Upper case and over-long names get a truncated prefix and a 32-hex sha256.
+  auto upper = SlotName::from_text("FOO@1.0.0").str();
+  CHECK(upper.rfind("FOO@1.0.0_", 0) == 0);
+  CHECK(upper.size() == std::string("FOO@1.0.0_").size() + 32);
+  std::string long_key = "foo@1.0.0";
+  for (int i = 0; i < 40; ++i) long_key += "(bar@2.0.0)";
+  auto shortened = SlotName::from_text(long_key, 60).str();
+  CHECK(shortened.size() == 60);
+  CHECK(shortened.find_first_not_of("0123456789abcdef", shortened.size() - 32) == std::string::npos);
+  // The same input always maps to the same name; different inputs do not collide.
+  CHECK(SlotName::from_text(long_key, 60).str() == shortened);
+  CHECK(SlotName::from_text(long_key + "(x@1.0.0)", 60).str() != shortened);
+}
+
+TEST_CASE("Integrity parses SRI and picks the strongest hash") {
+  auto i = Integrity::parse("sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk= sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==");
+  REQUIRE(i);
+  CHECK(i->algo() == Integrity::Algo::Sha512);
+  CHECK(i->digest().size() == 64);
+  CHECK(i->str() == "sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==");
+  auto s1 = Integrity::parse("sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk=");
+  REQUIRE(s1);
+  CHECK(s1->hex() == "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+  for (auto bad : {"", "md5-abc", "sha512-tooshort", "sha512-!!!!"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(Integrity::parse(bad));
+  }
+}

@@ -1,0 +1,68 @@
+#pragma once
+// Test helpers: build package tarballs in memory, serve them from a loopback registry,
+// and list an installed tree the way ../shared/tools/nm-tree does.
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "tarn/report/error.hpp"
+
+// Catch prints a Result as "ok" or its error, instead of requiring operator<< on every T.
+namespace Catch {
+template <class T>
+struct StringMaker<boost::system::result<T, tarn::Error>> {
+  static std::string convert(const boost::system::result<T, tarn::Error>& r) {
+    return r ? std::string("ok") : "error: " + r.error().render();
+  }
+};
+}  // namespace Catch
+
+namespace tarn::test {
+
+struct TarEntry {
+  std::string path;      // full path inside the tarball, e.g. "package/index.js"
+  std::string content;   // file content, or link target for links
+  unsigned mode = 0644;
+  char type = 'f';       // 'f' file, 'd' dir, 'l' symlink, 'h' hardlink
+};
+
+std::vector<uint8_t> make_tgz(const std::vector<TarEntry>& entries);
+std::string sri_sha512(const std::vector<uint8_t>& data);
+
+// A minimal npm registry on 127.0.0.1 serving fixed bodies by path.
+class RegistryServer {
+ public:
+  RegistryServer();
+  ~RegistryServer();
+  void put(const std::string& path, std::vector<uint8_t> body);
+  std::string url() const;  // "http://127.0.0.1:<port>/"
+  size_t requests() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A fresh directory under /tmp, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+void write_file(const std::string& path, const std::string& content);
+std::string read_file(const std::string& path);
+
+// Sorted lines like nm-tree: "d PATH", "l PATH -> TARGET", "f PATH x|-", "b PATH x|-".
+std::vector<std::string> layout_listing(const std::string& project_dir);
+
+}  // namespace tarn::test
