@@ -34,34 +34,6 @@ struct Inputs {
   std::string identity;
 };
 
-// Collects the errors of a parallel pass.
-class ErrorSink {
- public:
-  void add(Error e) {
-    std::lock_guard lk(mu_);
-    errs_.push_back(std::move(e));
-  }
-  void add_all(Errors es) {
-    for (auto& e : es.items) add(std::move(e));
-  }
-  bool empty() {
-    std::lock_guard lk(mu_);
-    return errs_.empty();
-  }
-  // One error as is; several folded into one with every message listed.
-  Error merged(const std::string& pass) {
-    std::lock_guard lk(mu_);
-    if (errs_.size() == 1) return errs_[0];
-    Error e = errs_[0];
-    e.message = std::to_string(errs_.size()) + " errors while " + pass + ":";
-    for (auto& x : errs_) e.message += "\n  " + x.render();
-    return e;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<Error> errs_;
-};
 
 // ------------------------------------------------------------------------- passes
 
@@ -179,7 +151,6 @@ Result<void> fetch_and_link(const InstallPlan& plan, const Sources& src, const S
   if (!errs.empty()) return errs.merged("creating directories");
 
   tbb::task_group cold_tasks;
-  std::atomic<size_t> in_flight_bytes{0};
   if (src.cold_count) {
     for (size_t i = 0; i < plan.packages.size(); ++i) {
       if (!src.cold[i]) continue;
@@ -191,14 +162,12 @@ Result<void> fetch_and_link(const InstallPlan& plan, const Sources& src, const S
           return;
         }
         rep.add_downloaded();
-        in_flight_bytes += body->size();
         cold_tasks.run([&, i, b = std::make_shared<net::Body>(std::move(*body))] {
           const PlannedPackage& p = plan.packages[i];
           auto staging = store.begin();
           if (!staging) return errs.add(staging.error());
           const Integrity* want = p.meta->integrity ? &*p.meta->integrity : nullptr;
           auto index = unpack_tarball(*b, want, staging->files.fd(), p.snapshot->key.str());
-          in_flight_bytes -= b->size();
           b->clear();
           b->shrink_to_fit();
           if (!index) {
@@ -248,6 +217,12 @@ Result<void> write_state(const Inputs& in, const Parsed& parsed, const InstallPl
                                workspace_state(in.identity, in.project_dir, parsed.manifest.name, parsed.manifest.version));
 }
 
+// The files whose presence says "this node_modules is complete".
+void remove_completion_markers(const std::string& project_dir) {
+  ::unlink(fs::join(project_dir, kStateFile).c_str());
+  ::unlink(fs::join(project_dir, "node_modules/.modules.yaml").c_str());
+}
+
 // Leaves nothing that looks complete: a fresh node_modules goes away entirely; an older
 // one loses its completion markers, so the next run redoes the work.
 void discard_partial(const std::string& project_dir, bool existed_before) {
@@ -256,8 +231,7 @@ void discard_partial(const std::string& project_dir, bool existed_before) {
     (void)fs::remove_all(nm);
     return;
   }
-  ::unlink(fs::join(project_dir, kStateFile).c_str());
-  ::unlink(fs::join(nm, ".modules.yaml").c_str());
+  remove_completion_markers(project_dir);
 }
 
 template <class F>
@@ -302,10 +276,7 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
 
   const std::string nm = fs::join(in->project_dir, "node_modules");
   bool existed = fs::exists(nm);
-  if (existed) {
-    ::unlink(fs::join(in->project_dir, kStateFile).c_str());
-    ::unlink(fs::join(nm, ".modules.yaml").c_str());
-  }
+  if (existed) remove_completion_markers(in->project_dir);
   auto project = fs::Dir::open(in->project_dir);
   if (!project) return project.error();
 

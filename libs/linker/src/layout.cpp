@@ -18,18 +18,6 @@ Error io_error(const std::string& verb, const std::string& what, int err) {
   return Error::failed("ERR_PNPM_LINK_FAILED", "failed to " + verb + " " + what + ": " + fs::errno_text(err));
 }
 
-class ErrorSink {
- public:
-  void add(Error e) {
-    std::lock_guard lk(mu_);
-    errs_.items.push_back(std::move(e));
-  }
-  Errors take() { return std::move(errs_); }
-
- private:
-  std::mutex mu_;
-  Errors errs_;
-};
 
 int copy_file_at(int src_fd, const char* src, int dst_fd, const char* dst) {
   int in = ::openat(src_fd, src, O_RDONLY | O_CLOEXEC);

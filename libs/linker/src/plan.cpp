@@ -36,6 +36,18 @@ Platform Platform::host() {
 
 namespace {
 
+std::string ascii_lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Unique directories, parents before children (shorter paths first).
+void order_dirs(std::vector<std::string>& d) {
+  std::sort(d.begin(), d.end());
+  d.erase(std::unique(d.begin(), d.end()), d.end());
+  std::stable_sort(d.begin(), d.end(), [](auto& a, auto& b) { return a.size() < b.size(); });
+}
+
 enum class Match { Rejected, Matched, None };
 
 Match value_match(std::string_view value, const std::vector<std::string>& wanted) {
@@ -118,8 +130,7 @@ Wanted wanted_platform(std::string_view name, const PackageMeta& m, bool optiona
   Wanted w{m.os, m.cpu, m.libc};
   if (!optional || (!m.os.empty() && !m.cpu.empty() && !m.libc.empty())) return w;
   auto slash = name.find('/');
-  std::string lower(slash == std::string_view::npos ? name : name.substr(slash + 1));
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string lower = ascii_lower(std::string(slash == std::string_view::npos ? name : name.substr(slash + 1)));
   Wanted inf;
   size_t i = 0;
   while (i <= lower.size()) {
@@ -343,9 +354,7 @@ Result<InstallPlan> make_plan(const Lockfile& lf, const Settings& settings, cons
         p.links.push_back({std::move(path), std::move(target)});
       }
     }
-    std::sort(p.dirs.begin(), p.dirs.end());
-    p.dirs.erase(std::unique(p.dirs.begin(), p.dirs.end()), p.dirs.end());
-    std::stable_sort(p.dirs.begin(), p.dirs.end(), [](auto& a, auto& b) { return a.size() < b.size(); });
+    order_dirs(p.dirs);
     plan_index[i] = plan.packages.size();
     plan.by_dep_path.emplace(s.key.str(), plan.packages.size());
     plan.packages.push_back(std::move(p));
@@ -440,9 +449,7 @@ Result<InstallPlan> make_plan(const Lockfile& lf, const Settings& settings, cons
           if (direct_seen.insert(d->alias.str()).second) direct_deps.emplace_back(d->alias.str(), t);
           if (!visited[t]) visited[t] = 1, direct_nodes.push_back(t);
           if (imp->id == ".") {
-            std::string low = d->alias.str();
-            for (auto& c : low) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            hoisted_aliases.insert(low);
+            hoisted_aliases.insert(ascii_lower(d->alias.str()));
           }
         }
       }
@@ -482,8 +489,7 @@ Result<InstallPlan> make_plan(const Lockfile& lf, const Settings& settings, cons
         if (pub.matches(alias)) kind = HoistKind::Public;
         else if (priv.matches(alias)) kind = HoistKind::Private;
         else continue;
-        std::string low = alias;
-        for (auto& c : low) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string low = ascii_lower(alias);
         if (hoisted_aliases.count(low)) continue;
         if (!keep[child]) continue;  // skipped nodes never claim an alias
         hoisted_aliases.insert(low);
@@ -505,13 +511,7 @@ Result<InstallPlan> make_plan(const Lockfile& lf, const Settings& settings, cons
     if (!private_bins.sources.empty()) plan.bins.push_back(std::move(private_bins));
   }
   if (!root_bins.sources.empty()) plan.bins.push_back(std::move(root_bins));
-  {
-    std::vector<std::string> d = plan.top_dirs;
-    std::sort(d.begin(), d.end());
-    d.erase(std::unique(d.begin(), d.end()), d.end());
-    std::stable_sort(d.begin(), d.end(), [](auto& a, auto& b) { return a.size() < b.size(); });
-    plan.top_dirs = std::move(d);
-  }
+  order_dirs(plan.top_dirs);
 
   // --- 6. Each slot's own .bin: its children's bins and its own.
   for (size_t pi = 0; pi < plan.packages.size(); ++pi) {

@@ -18,6 +18,34 @@ std::string Errors::render() const {
   return out;
 }
 
+void ErrorSink::add(Error e) {
+  std::lock_guard lk(mu_);
+  errs_.items.push_back(std::move(e));
+}
+
+void ErrorSink::add_all(Errors es) {
+  for (auto& e : es.items) add(std::move(e));
+}
+
+bool ErrorSink::empty() const {
+  std::lock_guard lk(mu_);
+  return errs_.empty();
+}
+
+Errors ErrorSink::take() {
+  std::lock_guard lk(mu_);
+  return std::move(errs_);
+}
+
+Error ErrorSink::merged(const std::string& pass) const {
+  std::lock_guard lk(mu_);
+  if (errs_.items.size() == 1) return errs_.items[0];
+  Error e = errs_.items.at(0);
+  e.message = std::to_string(errs_.items.size()) + " errors while " + pass + ":";
+  for (auto& x : errs_.items) e.message += "\n  " + x.render();
+  return e;
+}
+
 void throw_exception_from_error(Error const& e, boost::source_location const& loc) {
   boost::throw_exception(ErrorException(e), loc);
 }

@@ -64,7 +64,6 @@ void Reporter::flush_progress(bool final_line) {
   } else if (final_line || kind_ == ReporterKind::AppendOnly) {
     fmt::print("{}\n", line);
   }
-  progress_printed_ = true;
 }
 
 void Reporter::emit(std::string_view level, std::string_view msg, FILE* to) {

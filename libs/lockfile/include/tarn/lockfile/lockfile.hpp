@@ -46,7 +46,6 @@ struct PackageMeta {
   std::vector<std::string> os, cpu, libc;
   std::vector<std::pair<std::string, std::string>> engines;
   std::vector<std::string> peer_dependencies;  // declared peer names
-  bool declares_os() const { return !os.empty(); }
 };
 
 enum class DepGroup { Prod, Dev, Optional };

@@ -3,6 +3,7 @@
 // form "failed to <verb> <what>: <why>", and whether the thing was simply absent.
 #include <boost/system/result.hpp>
 #include <exception>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,21 @@ struct Errors {
   std::vector<Error> items;
   bool empty() const { return items.empty(); }
   std::string render() const;
+};
+
+// Collects the errors of a parallel pass from many threads; reported together at its end.
+class ErrorSink {
+ public:
+  void add(Error e);
+  void add_all(Errors es);
+  bool empty() const;
+  Errors take();
+  // One error as is; several folded into one whose message lists them all.
+  Error merged(const std::string& pass) const;
+
+ private:
+  mutable std::mutex mu_;
+  Errors errs_;
 };
 
 template <class T>

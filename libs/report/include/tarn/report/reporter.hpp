@@ -53,7 +53,6 @@ class Reporter {
   std::atomic<size_t> total_{0}, reused_{0}, downloaded_{0}, added_{0};
   std::atomic<long long> last_print_ns_{0};
   std::vector<std::pair<std::string, double>> passes_;
-  bool progress_printed_ = false;
 };
 
 // Times one named pass; records on destruction.
