@@ -153,3 +153,50 @@ TEST_CASE("package.json: garbled input is an error naming the file") {
     CHECK(m.error().message.find("/p/package.json") != std::string::npos);
   }
 }
+
+// The chunked parallel reader and the whole-text reader must agree. A %YAML directive
+// sends the same text down the whole-text path.
+static std::string describe(const Lockfile& lf) {
+  std::string out = lf.lockfile_version + (lf.auto_install_peers ? " peers\n" : "\n");
+  for (auto& i : lf.importers) {
+    out += "importer " + i.id + "\n";
+    for (auto& d : i.deps)
+      out += "  " + std::string(group_field(d.group)) + " " + d.alias.str() + " " + d.specifier + " " + d.version + "\n";
+  }
+  std::vector<std::string> pk;
+  for (auto& [k, m] : lf.packages) {
+    std::string l = k + " " + (m.integrity ? m.integrity->str() : "-") + " " + m.tarball + " " + m.resolution_type +
+                    (m.has_bin ? " bin" : "") + (m.bundled ? " bundled" : "");
+    for (auto* v : {&m.os, &m.cpu, &m.libc, &m.peer_dependencies})
+      for (auto& x : *v) l += " " + x;
+    for (auto& [e, r] : m.engines) l += " " + e + "=" + r;
+    pk.push_back(l);
+  }
+  std::sort(pk.begin(), pk.end());
+  for (auto& l : pk) out += l + "\n";
+  for (auto& s : lf.snapshots) {
+    out += "snapshot " + s.key.str() + (s.optional ? " optional\n" : "\n");
+    for (auto* v : {&s.dependencies, &s.optional_dependencies})
+      for (auto& d : *v) out += "  " + d.alias.str() + " " + (d.ref.is_link() ? d.ref.link : d.ref.target.str()) + "\n";
+  }
+  return out;
+}
+
+TEST_CASE("lockfile: the parallel chunked reader agrees with the whole-text reader") {
+  for (const char* fx : {"alotta-modules", "angular-quickstart", "ember-quickstart", "medium-size-app", "react-app"}) {
+    CAPTURE(fx);
+    std::string text = test::read_file(std::string(TARN_SOURCE_DIR) + "/fixtures/" + fx + "/pnpm-lock.yaml");
+    REQUIRE(text.size() > 1000);
+    auto chunked = Lockfile::parse(text, "pnpm-lock.yaml");
+    auto whole = Lockfile::parse("%YAML 1.2\n---\n" + text, "pnpm-lock.yaml");
+    REQUIRE(chunked);
+    REQUIRE(whole);
+    CHECK(chunked->snapshots.size() > 10);
+    CHECK(describe(*chunked) == describe(*whole));
+  }
+  auto a = Lockfile::parse(kLock, "a.yaml");
+  auto b = Lockfile::parse(std::string("%YAML 1.2\n---\n") + kLock, "a.yaml");
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(describe(*a) == describe(*b));
+}

@@ -1,6 +1,12 @@
 #include "tarn/lockfile/lockfile.hpp"
 
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 #include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
 
 #include "tarn/fs/fs.hpp"
 
@@ -88,9 +94,271 @@ Result<Lockfile> Lockfile::load(const std::string& path) {
   return parse(*text, path);
 }
 
-Result<Lockfile> Lockfile::parse(std::string_view text_in, const std::string& path) {
-  std::string text(text_in);
-  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+namespace {
+
+// What one YAML document (or one chunk of it) contributes to the lockfile.
+struct Partial {
+  std::optional<std::string> lockfile_version;
+  std::optional<bool> auto_install_peers;
+  std::vector<Importer> importers;
+  std::vector<std::pair<std::string, PackageMeta>> packages;
+  std::vector<Snapshot> snapshots;
+};
+
+Result<void> read_importers(const YAML::Node& imps, Partial& out, const std::string& path) {
+  if (!imps.IsMap()) return {};
+  for (auto it : imps) {
+    Importer imp;
+    imp.id = it.first.Scalar();
+    if (!it.second.IsMap()) {
+      out.importers.push_back(std::move(imp));
+      continue;
+    }
+    for (auto grp : it.second) {
+      const std::string& field = grp.first.Scalar();
+      DepGroup g;
+      if (field == "dependencies") g = DepGroup::Prod;
+      else if (field == "devDependencies") g = DepGroup::Dev;
+      else if (field == "optionalDependencies") g = DepGroup::Optional;
+      else continue;
+      const YAML::Node& deps = grp.second;
+      if (!deps.IsMap()) return bad(path, "importer " + imp.id + " " + field + " is not a map");
+      for (auto d : deps) {
+        ImporterDep dep;
+        auto alias = PkgName::parse(d.first.Scalar());
+        if (!alias) return bad(path, "importer " + imp.id + ": " + alias.error().message);
+        dep.alias = *alias;
+        dep.group = g;
+        if (d.second.IsMap()) {
+          for (auto kv : d.second) {
+            const std::string& k = kv.first.Scalar();
+            if (k == "specifier") dep.specifier = kv.second.Scalar();
+            else if (k == "version") dep.version = kv.second.Scalar();
+          }
+        } else {
+          dep.version = d.second.Scalar();
+        }
+        auto ref = DepRef::parse(dep.alias, dep.version);
+        if (!ref) return bad(path, "importer " + imp.id + ": " + ref.error().message);
+        dep.ref = std::move(*ref);
+        imp.deps.push_back(std::move(dep));
+      }
+    }
+    // pnpm lists groups in this order; keep it whatever order the file used.
+    std::stable_sort(imp.deps.begin(), imp.deps.end(),
+                     [](const ImporterDep& a, const ImporterDep& b) { return a.group < b.group; });
+    out.importers.push_back(std::move(imp));
+  }
+  return {};
+}
+
+// One pass over each entry's fields: yaml-cpp's node["key"] is a linear search that
+// allocates, and it was half the lockfile time on alotta-modules.
+Result<void> read_packages(const YAML::Node& pkgs, Partial& out, const std::string& path) {
+  if (!pkgs.IsMap()) return {};
+  out.packages.reserve(pkgs.size());
+  for (auto it : pkgs) {
+    const std::string& key = it.first.Scalar();
+    auto dp = DepPath::parse(key);
+    if (!dp) return bad(path, dp.error().message);
+    PackageMeta m;
+    bool has_resolution = false;
+    if (it.second.IsMap()) {
+      for (auto f : it.second) {
+        const std::string& k = f.first.Scalar();
+        const YAML::Node& v = f.second;
+        if (k == "resolution") {
+          has_resolution = true;
+          if (!v.IsMap()) continue;
+          for (auto r : v) {
+            const std::string& rk = r.first.Scalar();
+            if (rk == "integrity") {
+              auto i = Integrity::parse(r.second.Scalar());
+              if (!i) return bad(path, key + ": " + i.error().message);
+              m.integrity = std::move(*i);
+            } else if (rk == "tarball") {
+              m.tarball = r.second.Scalar();
+            } else if (rk == "type") {
+              m.resolution_type = r.second.Scalar();
+            }
+          }
+        } else if (k == "version") {
+          m.version = v.Scalar();
+        } else if (k == "hasBin") {
+          m.has_bin = v.as<bool>();
+        } else if (k == "requiresBuild") {
+          m.requires_build = v.as<bool>();
+        } else if (k == "bundledDependencies") {
+          m.bundled = !v.IsScalar() || v.as<bool>();
+        } else if (k == "os") {
+          m.os = string_list(v);
+        } else if (k == "cpu") {
+          m.cpu = string_list(v);
+        } else if (k == "libc") {
+          m.libc = string_list(v);
+        } else if (k == "peerDependencies") {
+          if (v.IsMap())
+            for (auto kv : v) m.peer_dependencies.push_back(kv.first.Scalar());
+        } else if (k == "engines") {
+          if (v.IsMap())
+            for (auto kv : v) m.engines.emplace_back(kv.first.Scalar(), kv.second.Scalar());
+        }
+      }
+    }
+    if (!has_resolution) return bad(path, key + " has no resolution");
+    out.packages.emplace_back(std::string(dp->without_peers()), std::move(m));
+  }
+  return {};
+}
+
+Result<void> read_snapshots(const YAML::Node& snaps, Partial& out, const std::string& path) {
+  if (!snaps.IsMap()) return {};
+  out.snapshots.reserve(snaps.size());
+  for (auto it : snaps) {
+    Snapshot s;
+    auto dp = DepPath::parse(it.first.Scalar());
+    if (!dp) return bad(path, dp.error().message);
+    s.key = std::move(*dp);
+    if (it.second.IsMap()) {
+      for (auto f : it.second) {
+        const std::string& k = f.first.Scalar();
+        if (k == "dependencies") {
+          auto d = read_deps(f.second, path, s.key.str() + " dependencies");
+          if (!d) return d.error();
+          s.dependencies = std::move(*d);
+        } else if (k == "optionalDependencies") {
+          auto d = read_deps(f.second, path, s.key.str() + " optionalDependencies");
+          if (!d) return d.error();
+          s.optional_dependencies = std::move(*d);
+        } else if (k == "optional") {
+          s.optional = f.second.as<bool>();
+        }
+      }
+    }
+    out.snapshots.push_back(std::move(s));
+  }
+  return {};
+}
+
+Result<void> read_document(const YAML::Node& root, Partial& out, const std::string& path) {
+  if (!root.IsMap()) return {};
+  for (auto top : root) {
+    const std::string& k = top.first.Scalar();
+    Result<void> r;
+    if (k == "lockfileVersion") {
+      out.lockfile_version = top.second.as<std::string>();
+    } else if (k == "settings") {
+      if (top.second.IsMap())
+        for (auto kv : top.second)
+          if (kv.first.Scalar() == "autoInstallPeers") out.auto_install_peers = kv.second.as<bool>();
+    } else if (k == "importers") {
+      r = read_importers(top.second, out, path);
+    } else if (k == "packages") {
+      r = read_packages(top.second, out, path);
+    } else if (k == "snapshots") {
+      r = read_snapshots(top.second, out, path);
+    }
+    if (!r) return r.error();
+  }
+  return {};
+}
+
+bool is_doc_marker(std::string_view line, std::string_view m) {
+  return line.substr(0, 3) == m && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+}
+
+// yaml-cpp scans the 390 KB alotta-modules lockfile in 110-130 ms on one core here, which
+// is most of a hot install's CPU before linking. pnpm writes every packages:/snapshots:
+// entry as a block at one indentation, so the text splits at entry boundaries into
+// chunks that are each a valid document, parsed on all cores. Returns no chunks when the
+// text is shaped otherwise (flow style, directives, anchors, tabs...), and the caller
+// parses the whole text instead.
+std::vector<std::string> split_for_parallel_parse(std::string_view text, size_t pieces) {
+  // Lines and the documents they belong to.
+  std::vector<std::string_view> lines;
+  for (size_t i = 0; i < text.size();) {
+    size_t j = text.find('\n', i);
+    if (j == std::string_view::npos) j = text.size();
+    lines.push_back(text.substr(i, j - i));
+    i = j + 1;
+  }
+  // The document to read: the last one with a graph section (as Lockfile::parse's full path).
+  size_t doc_begin = 0, doc_end = lines.size(), cur = 0, chosen_begin = SIZE_MAX, chosen_end = 0;
+  for (size_t i = 0; i <= lines.size(); ++i) {
+    bool boundary = i == lines.size() || is_doc_marker(lines[i], "---");
+    if (i < lines.size() && (lines[i].starts_with("%") || is_doc_marker(lines[i], "..."))) return {};
+    if (!boundary) continue;
+    for (size_t k = cur; k < i; ++k)
+      if (lines[k].starts_with("importers:") || lines[k].starts_with("packages:") ||
+          lines[k].starts_with("snapshots:")) {
+        chosen_begin = cur, chosen_end = i;
+        break;
+      }
+    cur = i + 1;
+  }
+  if (chosen_begin == SIZE_MAX) return {};
+  doc_begin = chosen_begin, doc_end = chosen_end;
+  if (doc_begin < lines.size() && is_doc_marker(lines[doc_begin], "---")) ++doc_begin;
+
+  auto is_key_line = [](std::string_view l) {
+    size_t i = 0;
+    while (i < l.size() && (std::isalnum(static_cast<unsigned char>(l[i])) || l[i] == '_' || l[i] == '-')) ++i;
+    return i > 0 && i < l.size() && l[i] == ':' && (i + 1 == l.size() || l[i + 1] == ' ' || l[i + 1] == '\r');
+  };
+  std::string head;
+  std::vector<std::string> chunks;
+  for (size_t i = doc_begin; i < doc_end;) {
+    std::string_view l = lines[i];
+    if (l.empty() || l[0] == '#' || l[0] == ' ' || l == "\r") {
+      if (!l.empty() && l[0] == ' ') return {};  // indented text outside any top-level key
+      ++i;
+      continue;
+    }
+    if (l.find('\t') != std::string_view::npos || !is_key_line(l)) return {};
+    size_t end = i + 1;
+    while (end < doc_end && (lines[end].empty() || lines[end][0] == ' ' || lines[end][0] == '#' || lines[end] == "\r"))
+      ++end;
+    std::string_view key = l.substr(0, l.find(':'));
+    std::string_view rest = l.substr(key.size() + 1);
+    bool block = rest.find_first_not_of(" \r") == std::string_view::npos;
+    if (!block || (key != "packages" && key != "snapshots")) {
+      for (size_t k = i; k < end; ++k) head.append(lines[k]).push_back('\n');
+      i = end;
+      continue;
+    }
+    // Entry boundaries: lines at the section's entry indentation.
+    size_t indent = 0, bytes = 0;
+    for (size_t k = i + 1; k < end; ++k) {
+      bytes += lines[k].size() + 1;
+      std::string_view b = lines[k];
+      size_t sp = b.find_first_not_of(' ');
+      if (sp == std::string_view::npos || b[sp] == '#' || b[sp] == '\r') continue;
+      if (!indent) indent = sp;
+      if (b.find('\t') != std::string_view::npos || b[sp] == '&' || b[sp] == '*' || b[sp] == '!' ||
+          (sp == indent && (b[sp] == '{' || b[sp] == '[' || b[sp] == '?' || b[sp] == '-')))
+        return {};
+    }
+    size_t target = std::max<size_t>(bytes / std::max<size_t>(pieces, 1), 16 * 1024);
+    std::string chunk = std::string(l) + "\n";
+    size_t header = chunk.size();
+    for (size_t k = i + 1; k < end; ++k) {
+      std::string_view b = lines[k];
+      bool entry_start = b.size() > indent && b.find_first_not_of(' ') == indent && b[indent] != '#';
+      if (entry_start && chunk.size() - header >= target) {
+        chunks.push_back(std::move(chunk));
+        chunk = std::string(l) + "\n";
+      }
+      chunk.append(b).push_back('\n');
+    }
+    chunks.push_back(std::move(chunk));
+    i = end;
+  }
+  chunks.insert(chunks.begin(), std::move(head));
+  return chunks;
+}
+
+// The whole-text path: any YAML shape, and error messages with the real line numbers.
+Result<Partial> read_whole(const std::string& text, const std::string& path) {
   YAML::Node root;
   try {
     // Newer pnpm may put an env document first; the project lockfile is the last document.
@@ -105,105 +373,77 @@ Result<Lockfile> Lockfile::parse(std::string_view text_in, const std::string& pa
     return bad(path, std::string("not valid YAML: ") + e.what());
   }
   if (!root || !root.IsMap()) return bad(path, "not a YAML map");
-  Lockfile lf;
+  Partial p;
   try {
-    auto v = root["lockfileVersion"];
-    if (!v) return bad(path, "no lockfileVersion");
-    lf.lockfile_version = v.as<std::string>();
-    if (lf.lockfile_version != "9.0" && lf.lockfile_version != "9")
-      return Error::failed("ERR_PNPM_LOCKFILE_BREAKING_CHANGE",
-                           "failed to read " + path + ": lockfileVersion " + lf.lockfile_version +
-                               " is not supported (tarn reads lockfileVersion 9.0)");
-    if (auto s = root["settings"]; s && s["autoInstallPeers"]) lf.auto_install_peers = s["autoInstallPeers"].as<bool>();
-
-    if (auto imps = root["importers"]; imps && imps.IsMap()) {
-      for (auto it : imps) {
-        Importer imp;
-        imp.id = it.first.Scalar();
-        for (DepGroup g : {DepGroup::Prod, DepGroup::Dev, DepGroup::Optional}) {
-          auto deps = it.second[std::string(group_field(g))];
-          if (!deps) continue;
-          if (!deps.IsMap()) return bad(path, "importer " + imp.id + " " + std::string(group_field(g)) + " is not a map");
-          for (auto d : deps) {
-            ImporterDep dep;
-            auto alias = PkgName::parse(d.first.Scalar());
-            if (!alias) return bad(path, "importer " + imp.id + ": " + alias.error().message);
-            dep.alias = *alias;
-            dep.group = g;
-            if (d.second.IsMap()) {
-              dep.specifier = d.second["specifier"] ? d.second["specifier"].Scalar() : "";
-              dep.version = d.second["version"] ? d.second["version"].Scalar() : "";
-            } else {
-              dep.version = d.second.Scalar();
-            }
-            auto ref = DepRef::parse(dep.alias, dep.version);
-            if (!ref) return bad(path, "importer " + imp.id + ": " + ref.error().message);
-            dep.ref = std::move(*ref);
-            imp.deps.push_back(std::move(dep));
-          }
-        }
-        lf.importers.push_back(std::move(imp));
-      }
-    }
-
-    if (auto pkgs = root["packages"]; pkgs && pkgs.IsMap()) {
-      lf.packages.reserve(pkgs.size());
-      for (auto it : pkgs) {
-        const std::string& key = it.first.Scalar();
-        auto dp = DepPath::parse(key);
-        if (!dp) return bad(path, dp.error().message);
-        PackageMeta m;
-        const YAML::Node& n = it.second;
-        if (auto res = n["resolution"]) {
-          if (auto integ = res["integrity"]) {
-            auto i = Integrity::parse(integ.Scalar());
-            if (!i) return bad(path, std::string(key) + ": " + i.error().message);
-            m.integrity = std::move(*i);
-          }
-          if (auto t = res["tarball"]) m.tarball = t.Scalar();
-          if (auto t = res["type"]) m.resolution_type = t.Scalar();
-        } else {
-          return bad(path, key + " has no resolution");
-        }
-        if (auto x = n["version"]) m.version = x.Scalar();
-        if (auto x = n["hasBin"]) m.has_bin = x.as<bool>();
-        if (auto x = n["requiresBuild"]) m.requires_build = x.as<bool>();
-        if (auto x = n["bundledDependencies"]) m.bundled = !x.IsScalar() || x.as<bool>();
-        m.os = string_list(n["os"]);
-        m.cpu = string_list(n["cpu"]);
-        m.libc = string_list(n["libc"]);
-        if (auto pd = n["peerDependencies"]; pd && pd.IsMap())
-          for (auto kv : pd) m.peer_dependencies.push_back(kv.first.Scalar());
-        if (auto e = n["engines"]; e && e.IsMap())
-          for (auto kv : e) m.engines.emplace_back(kv.first.Scalar(), kv.second.Scalar());
-        lf.packages.emplace(std::string(dp->without_peers()), std::move(m));
-      }
-    }
-
-    if (auto snaps = root["snapshots"]; snaps && snaps.IsMap()) {
-      lf.snapshots.reserve(snaps.size());
-      for (auto it : snaps) {
-        Snapshot s;
-        auto dp = DepPath::parse(it.first.Scalar());
-        if (!dp) return bad(path, dp.error().message);
-        s.key = std::move(*dp);
-        const YAML::Node& n = it.second;
-        if (n && n.IsMap()) {
-          auto d = read_deps(n["dependencies"], path, s.key.str() + " dependencies");
-          if (!d) return d.error();
-          s.dependencies = std::move(*d);
-          auto o = read_deps(n["optionalDependencies"], path, s.key.str() + " optionalDependencies");
-          if (!o) return o.error();
-          s.optional_dependencies = std::move(*o);
-          if (auto x = n["optional"]) s.optional = x.as<bool>();
-        }
-        lf.snapshot_index.emplace(s.key.str(), lf.snapshots.size());
-        lf.snapshots.push_back(std::move(s));
-      }
-    }
+    if (auto r = read_document(root, p, path); !r) return r.error();
   } catch (const YAML::Exception& e) {
     return bad(path, std::string("unexpected shape: ") + e.what());
   }
+  return p;
+}
+
+// Chunks in parallel; nullopt when any chunk is not valid YAML on its own (the whole-text
+// path then reports the error with its real position).
+std::optional<Result<Partial>> read_chunks(const std::vector<std::string>& chunks, const std::string& path) {
+  std::vector<std::optional<Result<Partial>>> parts(chunks.size());
+  std::atomic<bool> invalid{false};
+  tbb::parallel_for(size_t(0), chunks.size(), [&](size_t i) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(chunks[i]);
+    } catch (const YAML::Exception&) {
+      invalid = true;
+      return;
+    }
+    Partial p;
+    try {
+      if (auto r = read_document(root, p, path); !r) return void(parts[i] = r.error());
+    } catch (const YAML::Exception& e) {
+      return void(parts[i] = bad(path, std::string("unexpected shape: ") + e.what()));
+    }
+    parts[i] = std::move(p);
+  });
+  if (invalid) return std::nullopt;
+  Partial all;
+  for (auto& part : parts) {
+    if (!*part) return Result<Partial>(part->error());
+    Partial& p = **part;
+    if (p.lockfile_version) all.lockfile_version = std::move(p.lockfile_version);
+    if (p.auto_install_peers) all.auto_install_peers = p.auto_install_peers;
+    for (auto& x : p.importers) all.importers.push_back(std::move(x));
+    for (auto& x : p.packages) all.packages.push_back(std::move(x));
+    for (auto& x : p.snapshots) all.snapshots.push_back(std::move(x));
+  }
+  return Result<Partial>(std::move(all));
+}
+
+}  // namespace
+
+Result<Lockfile> Lockfile::parse(std::string_view text_in, const std::string& path) {
+  std::string text(text_in);
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+  size_t pieces = 2 * static_cast<size_t>(tbb::this_task_arena::max_concurrency());
+  auto chunks = split_for_parallel_parse(text, pieces);
+  std::optional<Result<Partial>> read;
+  if (!chunks.empty()) read = read_chunks(chunks, path);
+  if (!read) read = read_whole(text, path);
+  if (!*read) return read->error();
+  Partial& p = **read;
+
+  Lockfile lf;
+  if (!p.lockfile_version) return bad(path, "no lockfileVersion");
+  lf.lockfile_version = *p.lockfile_version;
+  if (lf.lockfile_version != "9.0" && lf.lockfile_version != "9")
+    return Error::failed("ERR_PNPM_LOCKFILE_BREAKING_CHANGE",
+                         "failed to read " + path + ": lockfileVersion " + lf.lockfile_version +
+                             " is not supported (tarn reads lockfileVersion 9.0)");
+  if (p.auto_install_peers) lf.auto_install_peers = *p.auto_install_peers;
+  lf.importers = std::move(p.importers);
+  lf.packages.reserve(p.packages.size());
+  for (auto& [k, m] : p.packages) lf.packages.insert_or_assign(std::move(k), std::move(m));
+  lf.snapshots = std::move(p.snapshots);
+  lf.snapshot_index.reserve(lf.snapshots.size());
+  for (size_t i = 0; i < lf.snapshots.size(); ++i) lf.snapshot_index.emplace(lf.snapshots[i].key.str(), i);
 
   // Every snapshot needs its metadata, and every reference must land on a snapshot.
   for (auto& s : lf.snapshots) {
