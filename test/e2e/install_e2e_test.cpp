@@ -163,6 +163,36 @@ TEST_CASE("a second install from the same store downloads nothing") {
   CHECK(w.server.requests() == 3);
 }
 
+TEST_CASE("two slots of one package (different peers) share one download and both get files") {
+  World w;
+  w.publish({"beta", "2.0.0", {{"package/package.json", R"({"name":"beta","version":"2.0.0"})"}}});
+  w.publish({"delta", "1.0.0", {{"package/package.json", R"({"name":"delta","peerDependencies":{"beta":"*"}})"}}});
+  w.publish({"zeta", "1.0.0", {{"package/package.json", R"({"name":"zeta"})"}}});
+  write_file(w.project + "/package.json",
+             R"({"name":"e2e","dependencies":{"beta":"^1.0.0","delta":"^1.0.0","zeta":"^1.0.0"}})");
+  auto i = [&](const std::string& k) { return w.integrity.at(k); };
+  write_file(w.project + "/pnpm-lock.yaml",
+             "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n"
+             "      beta:\n        specifier: ^1.0.0\n        version: 1.0.0\n"
+             "      delta:\n        specifier: ^1.0.0\n        version: 1.0.0(beta@1.0.0)\n"
+             "      zeta:\n        specifier: ^1.0.0\n        version: 1.0.0\n\npackages:\n\n"
+             "  beta@1.0.0:\n    resolution: {integrity: " + i("beta@1.0.0") + "}\n\n"
+             "  beta@2.0.0:\n    resolution: {integrity: " + i("beta@2.0.0") + "}\n\n"
+             "  delta@1.0.0:\n    resolution: {integrity: " + i("delta@1.0.0") + "}\n    peerDependencies:\n      beta: '*'\n\n"
+             "  zeta@1.0.0:\n    resolution: {integrity: " + i("zeta@1.0.0") + "}\n\n"
+             "snapshots:\n\n  beta@1.0.0: {}\n\n  beta@2.0.0: {}\n\n"
+             "  delta@1.0.0(beta@1.0.0):\n    dependencies:\n      beta: 1.0.0\n\n"
+             "  delta@1.0.0(beta@2.0.0):\n    dependencies:\n      beta: 2.0.0\n\n"
+             "  zeta@1.0.0:\n    dependencies:\n      beta: 2.0.0\n      delta: 1.0.0(beta@2.0.0)\n");
+  auto r = w.install();
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(w.server.requests() == 4);  // beta twice (two versions), delta once, zeta
+  for (const char* slot : {"delta@1.0.0_beta@1.0.0", "delta@1.0.0_beta@2.0.0"})
+    CHECK(read_file(w.project + "/node_modules/.pnpm/" + slot + "/node_modules/delta/package.json").find("delta") !=
+          std::string::npos);
+}
+
 TEST_CASE("dependency groups: --prod leaves devDependencies out") {
   World w;
   write_file(w.project + "/package.json", R"({"name":"e2e","dependencies":{"@scope/gamma":"^2.0.0"},"devDependencies":{"alpha":"^1.0.0"}})");

@@ -51,8 +51,7 @@ TEST_CASE("import hard-links a stored package into its slot, symlinks need only 
   REQUIRE(store.open());
   auto staging = store.begin();
   REQUIRE(staging);
-  REQUIRE(fs::mkdirs_at(staging->files.fd(), "lib") == 0);
-  REQUIRE(fs::write_file_at(staging->files.fd(), "lib/a.js", "A", 1, 0644) == 0);
+  REQUIRE(fs::write_file_at(staging->dir.fd(), PackageIndex::blob_name(0).c_str(), "A", 1, 0644) == 0);
   PackageIndex idx;
   idx.entries = {{"lib", true, false}, {"lib/a.js", false, false}};
   std::string project = t.path() + "/proj";
@@ -71,7 +70,7 @@ TEST_CASE("import hard-links a stored package into its slot, symlinks need only 
   REQUIRE(make_directories(plan, pd->fd()).empty());
   REQUIRE(link_slot(plan.packages[0], pd->fd()));
   REQUIRE(link_top_level(plan, pd->fd()).empty());
-  REQUIRE(import_package(staging->files.fd(), idx, pd->fd(), plan.packages[0]));
+  REQUIRE(import_package(staging->dir.fd(), idx, pd->fd(), plan.packages[0]));
   CHECK(test::read_file(project + "/node_modules/a/lib/a.js") == "A");
   struct stat st;
   REQUIRE(::stat((project + "/node_modules/a/lib/a.js").c_str(), &st) == 0);

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "tarn/fs/fs.hpp"
 #include "tarn/store/store.hpp"
 #include "tarn/tarball/tarball.hpp"
 #include "testing.hpp"
@@ -17,24 +18,39 @@ TEST_CASE("store: a package appears only when committed, with its index") {
   CHECK_FALSE(store.has(key));
   auto staging = store.begin();
   REQUIRE(staging);
-  auto idx = unpack_tarball(tgz, &*integ, staging->files.fd(), "x@1.0.0");
+  auto idx = unpack_tarball(tgz, &*integ, staging->dir.fd(), "x@1.0.0");
   REQUIRE(idx);
   CHECK_FALSE(store.has(key));  // extracted but not committed: invisible
   REQUIRE(store.commit(*staging, key, *idx));
   CHECK(store.has(key));
-  auto back = store.read_index(key);
+  auto back = store.load(key);
   REQUIRE(back);
-  REQUIRE(back->entries.size() == idx->entries.size());
+  REQUIRE(back->index.entries.size() == idx->entries.size());
   for (size_t i = 0; i < idx->entries.size(); ++i) {
-    CHECK(back->entries[i].path == idx->entries[i].path);
-    CHECK(back->entries[i].exec == idx->entries[i].exec);
+    CHECK(back->index.entries[i].path == idx->entries[i].path);
+    CHECK(back->index.entries[i].exec == idx->entries[i].exec);
   }
-  CHECK(test::read_file(store.files_dir(key) + "/index.js") == "hello");
+  auto blob = fs::read_file_at(back->dir.fd(), PackageIndex::blob_name(0).c_str());
+  REQUIRE(blob);
+  CHECK(*blob == "hello");
   // A second commit of the same package (another process won the race) is fine.
   auto again = store.begin();
   REQUIRE(again);
-  REQUIRE(unpack_tarball(tgz, &*integ, again->files.fd(), "x@1.0.0"));
-  CHECK(store.commit(*again, key, *idx));
+  REQUIRE(unpack_tarball(tgz, &*integ, again->dir.fd(), "x@1.0.0"));
+  auto dir = store.commit(*again, key, *idx);
+  REQUIRE(dir);
+  auto first = fs::read_file_at(dir->fd(), "index");
+  CHECK((first && *first == idx->serialize()));
+}
+
+TEST_CASE("store: a package missing from the store is 'not found', not a failure") {
+  test::TempDir t;
+  Store store(t.path() + "/store");
+  REQUIRE(store.open());
+  auto key = StoreKey::from_url("https://example.test/a.tgz");
+  auto r = store.load(key);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().is_not_found());
 }
 
 TEST_CASE("store index round-trips and rejects garbage") {

@@ -113,31 +113,38 @@ int add_exec_bits_at(int dirfd, const char* rel) {
   return ::fchmodat(dirfd, rel, want, 0) == 0 ? 0 : errno;
 }
 
-Result<std::string> read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+Result<std::string> read_file_at(int dirfd, const char* rel, std::string_view shown_as) {
+  auto name = [&] { return shown_as.empty() ? std::string(rel) : std::string(shown_as); };
+  int fd = ::openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int e = errno;
-    if (e == ENOENT) return Error::not_found("", path + ": no such file");
-    return Error::failed("", "failed to read " + path + ": " + errno_text(e));
+    if (e == ENOENT) return Error::not_found("", name() + ": no such file");
+    return Error::failed("", "failed to read " + name() + ": " + errno_text(e));
   }
   std::string out;
   struct stat st;
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
-  char buf[65536];
+  // Sized from fstat and read straight into the string: one read(2) for small files.
+  size_t cap = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) + 1 : 65536;
+  out.resize(cap);
+  size_t got = 0;
   for (;;) {
-    ssize_t r = ::read(fd, buf, sizeof buf);
+    if (got == out.size()) out.resize(out.size() * 2);
+    ssize_t r = ::read(fd, out.data() + got, out.size() - got);
     if (r < 0) {
       if (errno == EINTR) continue;
       int e = errno;
       ::close(fd);
-      return Error::failed("", "failed to read " + path + ": " + errno_text(e));
+      return Error::failed("", "failed to read " + name() + ": " + errno_text(e));
     }
     if (r == 0) break;
-    out.append(buf, static_cast<size_t>(r));
+    got += static_cast<size_t>(r);
   }
   ::close(fd);
+  out.resize(got);
   return out;
 }
+
+Result<std::string> read_file(const std::string& path) { return read_file_at(AT_FDCWD, path.c_str(), path); }
 
 Result<void> write_file_atomic(const std::string& path, std::string_view content) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};

@@ -10,6 +10,7 @@
 #include <tbb/parallel_for_each.h>
 #include <tbb/task_group.h>
 #include <thread>
+#include <unordered_map>
 
 #include "state.hpp"
 #include "tarn/config/config.hpp"
@@ -105,6 +106,9 @@ struct Sources {
   std::vector<StoreKey> keys;
   std::vector<char> cold;
   size_t cold_count = 0;
+  // One download per missing tarball: the packages (slots) it fills. Two slots of one
+  // package (different peers) share a tarball.
+  std::vector<std::vector<size_t>> downloads;
 };
 
 Result<Sources> check_store(InstallPlan& plan, const Settings& s, const Store& store, bool offline) {
@@ -127,7 +131,14 @@ Result<Sources> check_store(InstallPlan& plan, const Settings& s, const Store& s
     src.cold[i] = !store.has(src.keys[i]);
   });
   if (!errs.empty()) return errs.merged("checking the store");
-  for (char c : src.cold) src.cold_count += c;
+  std::unordered_map<std::string_view, size_t> download_of;
+  for (size_t i = 0; i < plan.packages.size(); ++i) {
+    if (!src.cold[i]) continue;
+    ++src.cold_count;
+    auto [it, fresh] = download_of.emplace(src.keys[i].rel(), src.downloads.size());
+    if (fresh) src.downloads.emplace_back();
+    src.downloads[it->second].push_back(i);
+  }
   if (offline && src.cold_count) {
     Error e = Error::failed("ERR_PNPM_NO_OFFLINE_TARBALL", "");
     size_t shown = 0;
@@ -151,51 +162,44 @@ Result<void> fetch_and_link(const InstallPlan& plan, const Sources& src, const S
   if (!errs.empty()) return errs.merged("creating directories");
 
   tbb::task_group cold_tasks;
-  if (src.cold_count) {
-    for (size_t i = 0; i < plan.packages.size(); ++i) {
-      if (!src.cold[i]) continue;
-      const PlannedPackage& p = plan.packages[i];
-      net::Request req{p.tarball_url, s.authorization_for(p.tarball_url), p.snapshot->key.str()};
-      fetcher->get(std::move(req), [&, i](Result<net::Body>&& body) {
-        if (!body) {
-          errs.add(body.error());
-          return;
+  for (const std::vector<size_t>& slots : src.downloads) {
+    const PlannedPackage& first = plan.packages[slots.front()];
+    net::Request req{first.tarball_url, s.authorization_for(first.tarball_url), first.snapshot->key.str()};
+    fetcher->get(std::move(req), [&](Result<net::Body>&& body) {
+      if (!body) return errs.add(body.error());
+      rep.add_downloaded();
+      cold_tasks.run([&, b = std::make_shared<net::Body>(std::move(*body))] {
+        const PlannedPackage& p = plan.packages[slots.front()];
+        auto staging = store.begin();
+        if (!staging) return errs.add(staging.error());
+        const Integrity* want = p.meta->integrity ? &*p.meta->integrity : nullptr;
+        auto index = unpack_tarball(*b, want, staging->dir.fd(), p.snapshot->key.str());
+        b->clear();
+        b->shrink_to_fit();
+        if (!index) {
+          store.abort(*staging);
+          return errs.add(index.error());
         }
-        rep.add_downloaded();
-        cold_tasks.run([&, i, b = std::make_shared<net::Body>(std::move(*body))] {
-          const PlannedPackage& p = plan.packages[i];
-          auto staging = store.begin();
-          if (!staging) return errs.add(staging.error());
-          const Integrity* want = p.meta->integrity ? &*p.meta->integrity : nullptr;
-          auto index = unpack_tarball(*b, want, staging->files.fd(), p.snapshot->key.str());
-          b->clear();
-          b->shrink_to_fit();
-          if (!index) {
-            store.abort(*staging);
-            return errs.add(index.error());
-          }
-          int files_fd = ::dup(staging->files.fd());  // stays valid across the rename
-          fs::Dir files(files_fd);
-          if (auto c = store.commit(*staging, src.keys[i], *index); !c) {
-            store.abort(*staging);
-            return errs.add(c.error());
-          }
-          if (auto r = import_package(files.fd(), *index, project_fd, p); !r) return errs.add(r.error());
+        auto dir = store.commit(*staging, src.keys[slots.front()], *index);
+        if (!dir) {
+          store.abort(*staging);
+          return errs.add(dir.error());
+        }
+        for (size_t i : slots) {
+          if (auto r = import_package(dir->fd(), *index, project_fd, plan.packages[i]); !r) return errs.add(r.error());
           rep.add_added();
-        });
+        }
       });
-    }
+    });
   }
 
   tbb::parallel_for_each(plan.packages.begin(), plan.packages.end(), [&](const PlannedPackage& p) {
     if (auto r = link_slot(p, project_fd); !r) return errs.add(r.error());
     size_t i = static_cast<size_t>(&p - plan.packages.data());
     if (src.cold[i]) return;
-    auto index = store.read_index(src.keys[i]);
-    if (!index) return errs.add(index.error());
-    auto files = fs::Dir::open(store.files_dir(src.keys[i]));
-    if (!files) return errs.add(files.error());
-    if (auto r = import_package(files->fd(), *index, project_fd, p); !r) return errs.add(r.error());
+    auto stored = store.load(src.keys[i]);
+    if (!stored) return errs.add(stored.error());
+    if (auto r = import_package(stored->dir.fd(), stored->index, project_fd, p); !r) return errs.add(r.error());
     rep.add_reused();
     rep.add_added();
   });

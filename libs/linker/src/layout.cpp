@@ -79,24 +79,28 @@ Errors link_top_level(const InstallPlan& plan, int project_fd) {
   return sink.take();
 }
 
-Result<void> import_package(int files_fd, const PackageIndex& index, int project_fd, const PlannedPackage& p) {
+Result<void> import_package(int pkg_fd, const PackageIndex& index, int project_fd, const PlannedPackage& p) {
   int dst = ::openat(project_fd, p.pkg_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dst < 0) return io_error("open", p.pkg_dir, errno);
   fs::Dir guard(dst);
   bool copy = false;
+  size_t file_no = 0;
   for (auto& e : index.entries) {
     const char* rel = e.path.c_str();
     int err;
     if (e.dir) {
       err = fs::mkdir_at(dst, rel);
-    } else if (!copy) {
-      err = fs::link_at(files_fd, rel, dst, rel);
-      if (err == EXDEV || err == EPERM || err == EMLINK) {
-        copy = true;  // store on another device (or linking refused): copy from now on
-        err = copy_file_at(files_fd, rel, dst, rel);
-      }
     } else {
-      err = copy_file_at(files_fd, rel, dst, rel);
+      std::string blob = PackageIndex::blob_name(file_no++);  // short: no allocation
+      if (!copy) {
+        err = fs::link_at(pkg_fd, blob.c_str(), dst, rel);
+        if (err == EXDEV || err == EPERM || err == EMLINK) {
+          copy = true;  // store on another device (or linking refused): copy from now on
+          err = copy_file_at(pkg_fd, blob.c_str(), dst, rel);
+        }
+      } else {
+        err = copy_file_at(pkg_fd, blob.c_str(), dst, rel);
+      }
     }
     if (err != 0) return io_error(e.dir ? "create" : "link", p.pkg_dir + "/" + e.path, err);
   }

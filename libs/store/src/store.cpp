@@ -32,7 +32,7 @@ StoreKey StoreKey::from_url(std::string_view url) {
 
 // One line per entry: 'd' or 'f', then 'x' or '-', a tab, the path.
 std::string PackageIndex::serialize() const {
-  std::string out = "tarn-index 1\n";
+  std::string out = "tarn-index 2\n";
   for (auto& e : entries) {
     out += e.dir ? 'd' : 'f';
     out += e.exec ? 'x' : '-';
@@ -44,7 +44,7 @@ std::string PackageIndex::serialize() const {
 }
 
 Result<PackageIndex> PackageIndex::parse(std::string_view text) {
-  static constexpr std::string_view header = "tarn-index 1\n";
+  static constexpr std::string_view header = "tarn-index 2\n";
   if (text.substr(0, header.size()) != header) return Error::failed("", "store index has an unknown format");
   PackageIndex idx;
   size_t i = header.size();
@@ -63,7 +63,7 @@ Result<PackageIndex> PackageIndex::parse(std::string_view text) {
 }
 
 Store::Store(std::string root)
-    : root_(std::move(root)), pkg_dir_(fs::join(root_, "v1/pkg")), tmp_dir_(fs::join(root_, "v1/tmp")) {}
+    : root_(std::move(root)), pkg_dir_(fs::join(root_, "v2")), tmp_dir_(fs::join(root_, "v2/tmp")) {}
 
 Result<void> Store::open() {
   for (auto* d : {&pkg_dir_, &tmp_dir_}) {
@@ -90,15 +90,22 @@ bool Store::has(const StoreKey& k) const {
   return ::faccessat(pkg_fd_.fd(), p.c_str(), F_OK, 0) == 0;
 }
 
-Result<PackageIndex> Store::read_index(const StoreKey& k) const {
-  auto text = fs::read_file(fs::join(pkg_dir_, k.rel() + "/index"));
+Result<Store::Package> Store::load(const StoreKey& k) const {
+  int fd = ::openat(pkg_fd_.fd(), k.rel().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    std::string where = fs::join(pkg_dir_, k.rel());
+    if (e == ENOENT) return Error::not_found("", where + ": not in the store");
+    return Error::failed("", "failed to open " + where + ": " + fs::errno_text(e));
+  }
+  Package p{fs::Dir(fd), {}};
+  auto text = fs::read_file_at(fd, "index", fs::join(pkg_dir_, k.rel() + "/index"));
   if (!text) return text.error();
   auto idx = PackageIndex::parse(*text);
   if (!idx) return Error::failed("", "failed to read the store index of " + k.rel() + ": " + idx.error().message);
-  return idx;
+  p.index = std::move(*idx);
+  return p;
 }
-
-std::string Store::files_dir(const StoreKey& k) const { return fs::join(pkg_dir_, k.rel() + "/files"); }
 
 Result<Store::Staging> Store::begin() const {
   static std::atomic<uint64_t> counter{0};
@@ -108,36 +115,32 @@ Result<Store::Staging> Store::begin() const {
                                   std::to_string(counter++));
   if (::mkdir(s.path.c_str(), 0777) != 0 && errno != EEXIST)
     return Error::failed("", "failed to create staging directory " + s.path + ": " + fs::errno_text(errno));
-  std::string files = s.path + "/files";
-  if (::mkdir(files.c_str(), 0777) != 0 && errno != EEXIST)
-    return Error::failed("", "failed to create staging directory " + files + ": " + fs::errno_text(errno));
-  auto fd = fs::Dir::open(files);
+  auto fd = fs::Dir::open(s.path);
   if (!fd) return fd.error();
-  s.files = std::move(*fd);
+  s.dir = std::move(*fd);
   return s;
 }
 
-Result<void> Store::commit(Staging& s, const StoreKey& k, const PackageIndex& index) const {
+Result<fs::Dir> Store::commit(Staging& s, const StoreKey& k, const PackageIndex& index) const {
   std::string text = index.serialize();
-  std::string idx = s.path + "/index";
-  if (int e = fs::write_file_at(AT_FDCWD, idx.c_str(), text.data(), text.size(), 0644); e != 0)
-    return Error::failed("", "failed to write " + idx + ": " + fs::errno_text(e));
+  if (int e = fs::write_file_at(s.dir.fd(), "index", text.data(), text.size(), 0644); e != 0)
+    return Error::failed("", "failed to write " + s.path + "/index: " + fs::errno_text(e));
   std::string dest = fs::join(pkg_dir_, k.rel());
   if (::rename(s.path.c_str(), dest.c_str()) != 0) {
     int e = errno;
-    // Another process committed the same package first: theirs is as good as ours.
+    // Another process (or another slot of this install) committed the same package first:
+    // theirs is as good as ours.
     if (e == ENOTEMPTY || e == EEXIST) {
       abort(s);
-      return {};
+      return fs::Dir::open(dest);
     }
     return Error::failed("", "failed to move " + s.path + " into the store: " + fs::errno_text(e));
   }
-  s.files = fs::Dir();
-  return {};
+  return std::move(s.dir);  // the descriptor follows the directory across the rename
 }
 
 void Store::abort(Staging& s) const {
-  s.files = fs::Dir();
+  s.dir = fs::Dir();
   (void)fs::remove_all(s.path);
 }
 

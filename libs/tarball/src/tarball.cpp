@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "tarn/fs/fs.hpp"
@@ -156,7 +157,9 @@ Result<PackageIndex> extract_tar(std::span<const uint8_t> tar, int dest, std::st
     return extract_error(what, why);
   }
   PackageIndex idx;
-  std::unordered_set<std::string> dirs, files;
+  std::unordered_set<std::string> dirs;
+  std::unordered_map<std::string, size_t> files;  // path -> (file ordinal, entry position)
+  std::vector<size_t> entry_of_file;
   std::string path;
   std::vector<char> buf;
   struct archive_entry* ent;
@@ -186,14 +189,12 @@ Result<PackageIndex> extract_tar(std::span<const uint8_t> tar, int dest, std::st
       continue;  // pnpm stores regular files only
     }
     if (type != AE_IFREG || !usable) continue;
-    // Parent directories, each created once, shortest first.
+    // Parent directories go to the index only (the store keeps files flat), each once,
+    // shortest first, so an import can create them in order.
     for (size_t i = path.find('/'); i != std::string::npos; i = path.find('/', i + 1)) {
       std::string d = path.substr(0, i);
-      if (dirs.insert(d).second) {
-        if (int e = fs::mkdir_at(dest, d.c_str()); e != 0)
-          return fail("cannot create " + d + ": " + fs::errno_text(e));
-        idx.entries.push_back({d, true, false});
-      }
+      if (files.count(d)) return fail("entry \"" + d + "\" is both a file and a directory");
+      if (dirs.insert(d).second) idx.entries.push_back({d, true, false});
     }
     la_int64_t size = archive_entry_size(ent);
     if (size < 0) size = 0;
@@ -208,15 +209,16 @@ Result<PackageIndex> extract_tar(std::span<const uint8_t> tar, int dest, std::st
     if (got != buf.size()) return fail("entry \"" + std::string(raw) + "\" is truncated");
     bool exec = (archive_entry_perm(ent) & 0111) != 0;
     if (dirs.count(path)) return fail("entry \"" + std::string(raw) + "\" is both a file and a directory");
-    if (int e = fs::write_file_at(dest, path.c_str(), buf.data(), buf.size(), exec ? 0755 : 0644); e != 0)
-      return fail("cannot write " + path + ": " + fs::errno_text(e));
-    if (files.insert(path).second) {
+    auto [it, fresh] = files.emplace(path, entry_of_file.size());
+    if (fresh) {
+      entry_of_file.push_back(idx.entries.size());
       idx.entries.push_back({path, false, exec});
     } else {
-      // A repeated entry: the last one wins, as with tar itself.
-      for (auto& e : idx.entries)
-        if (!e.dir && e.path == path) e.exec = exec;
+      idx.entries[entry_of_file[it->second]].exec = exec;  // a repeated entry: the last one wins, as with tar
     }
+    std::string blob = PackageIndex::blob_name(it->second);
+    if (int e = fs::write_file_at(dest, blob.c_str(), buf.data(), buf.size(), exec ? 0755 : 0644); e != 0)
+      return fail("cannot write " + path + ": " + fs::errno_text(e));
   }
   if (rc != ARCHIVE_EOF) {
     std::string why = archive_error_string(a) ? archive_error_string(a) : "corrupt tar data";

@@ -43,6 +43,8 @@ int write_file_at(int dirfd, const char* rel, const void* data, size_t n, mode_t
 int add_exec_bits_at(int dirfd, const char* rel);
 
 Result<std::string> read_file(const std::string& path);
+// `shown_as` names the file in errors (default: `rel`).
+Result<std::string> read_file_at(int dirfd, const char* rel, std::string_view shown_as = {});
 // Writes via a temporary file and rename(2), so readers never see a partial file.
 Result<void> write_file_atomic(const std::string& path, std::string_view content);
 bool exists(const std::string& path);

@@ -16,7 +16,7 @@ Result<void> link_slot(const PlannedPackage& p, int project_fd);
 // Root and hoisted links.
 Errors link_top_level(const InstallPlan& plan, int project_fd);
 // Hard-links a stored package's files into its slot (copies across devices).
-Result<void> import_package(int files_fd, const PackageIndex& index, int project_fd, const PlannedPackage& p);
+Result<void> import_package(int pkg_fd, const PackageIndex& index, int project_fd, const PlannedPackage& p);
 
 // Shim text for a bin, as pnpm's shell shim behaves: honour the target's shebang,
 // prefer a `node` next to the shim, and put the hoisted modules on NODE_PATH.

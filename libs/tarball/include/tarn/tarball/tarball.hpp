@@ -18,7 +18,8 @@ Integrity compute_sha512(std::span<const uint8_t> data);
 // gzip -> tar bytes. Plain tar input is passed through.
 Result<std::vector<uint8_t>> inflate_gzip(std::span<const uint8_t> gz, std::string_view what);
 
-// Unpacks tar bytes into `dest_dirfd`, dropping the first path component ("package/").
+// Unpacks tar bytes into `dest_dirfd` as flat blobs (PackageIndex::blob_name), dropping
+// the first path component ("package/"); the returned index maps them to their paths.
 // Only regular files are stored, as pnpm does; an entry whose path is absolute, contains
 // "..", or is a link pointing outside the package fails with ERR_PNPM_TARBALL_EXTRACT.
 Result<PackageIndex> extract_tar(std::span<const uint8_t> tar, int dest_dirfd, std::string_view what);
