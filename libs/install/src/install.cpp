@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "host_node.hpp"
 #include "state.hpp"
 #include "tarn/config/config.hpp"
 #include "tarn/fs/fs.hpp"
@@ -261,6 +262,7 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
     fetcher.emplace(in->settings.network_concurrency);
     fetcher->preconnect(in->settings.registry);
   }
+  NodeProbe node(fs::join(in->settings.store_dir, "v2/host-node"));
   auto parsed = timed(rep, "parse-lockfile", [&] { return parse_inputs(*in); });
   if (!parsed) return parsed.error();
   if (auto r = timed(rep, "frozen-check", [&] { return check_frozen(*in, *parsed, o); }); !r) return r.error();
@@ -268,6 +270,7 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
   PlanOptions popt;
   popt.include = Include{o.prod, o.dev, o.optional};
   popt.project_dir = in->project_dir;
+  popt.node_version = [&] { return node.get(); };
   auto plan = timed(rep, "plan", [&] { return make_plan(parsed->lockfile, in->settings, popt); });
   if (!plan) return plan.error();
   rep.set_total(plan->packages.size());

@@ -156,7 +156,8 @@ Wanted wanted_platform(std::string_view name, const PackageMeta& m, bool optiona
 
 class Installability {
  public:
-  Installability(const Settings& s, const Platform& p) : s_(s), p_(p) {}
+  Installability(const Settings& s, const Platform& p, const std::function<std::string()>& node_version)
+      : s_(s), p_(p), node_version_fn_(node_version) {}
 
   // pnpm's packageIsInstallable: platform (with supportedArchitectures) and engines.
   bool ok(const DepPath& key, const PackageMeta& m, bool optional) {
@@ -179,6 +180,10 @@ class Installability {
   const std::string& node_version() {
     std::call_once(once_, [&] {
       node_ = "99999.0.0";
+      if (node_version_fn_) {
+        node_ = node_version_fn_();
+        return;
+      }
       if (FILE* f = popen("node --version 2>/dev/null", "r")) {
         char buf[64] = {0};
         if (fgets(buf, sizeof buf, f)) {
@@ -194,6 +199,7 @@ class Installability {
   }
   const Settings& s_;
   const Platform& p_;
+  const std::function<std::string()>& node_version_fn_;
   std::once_flag once_;
   std::string node_;
 };
@@ -215,7 +221,7 @@ void add_scope_dir(std::vector<std::string>& dirs, const std::string& dir, const
 Result<InstallPlan> make_plan(const Lockfile& lf, const Settings& settings, const PlanOptions& opt) {
   const size_t n = lf.snapshots.size();
   InstallPlan plan;
-  Installability check(settings, opt.platform);
+  Installability check(settings, opt.platform, opt.node_version);
 
   auto index_of = [&](const DepPath& p) -> size_t { return lf.snapshot_index.at(p.str()); };
   std::vector<std::vector<Edge>> edges(n);

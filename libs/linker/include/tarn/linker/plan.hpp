@@ -2,6 +2,7 @@
 // The install plan: every path, slot name and link target fixed up front, so the write
 // passes run in parallel with no locks and no decisions left to make.
 #include <optional>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -77,6 +78,9 @@ struct PlanOptions {
   Include include;
   Platform platform = Platform::host();
   std::string project_dir;  // absolute; link: targets resolve against it
+  // The host's node version for `engines` checks, asked only when one needs it.
+  // Unset: `node --version` is run.
+  std::function<std::string()> node_version;
 };
 
 // Builds the plan. Fails only on lockfile shapes that cannot be laid out safely.
