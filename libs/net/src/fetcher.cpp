@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <set>
 #include <mutex>
 #include <thread>
 
@@ -92,6 +93,7 @@ struct Fetcher::Impl {
   bool started = false;
   std::string preconnect_origin;
   std::map<std::string, tcp::resolver::results_type> dns;  // network thread only
+  std::set<Conn*> live;                                      // network thread only
 
   std::mutex mu;
   std::condition_variable cv;
@@ -107,9 +109,13 @@ struct Fetcher::Impl {
   }
 
   ~Impl() {
+    // Connection attempts can hang for seconds (on this machine's network every attempt
+    // past ~25 concurrent ones waits 5 s): cancel them instead of waiting at exit.
     asio::post(ioc, [this] {
       closing = true;
       wake.cancel();
+      for (Conn* c : live)
+        if (c->open()) c->lowest().cancel();
     });
     guard.reset();
     thread.join();
@@ -240,6 +246,7 @@ struct Fetcher::Impl {
 
   awaitable<void> worker() {
     Conn c;
+    live.insert(&c);
     if (!preconnect_origin.empty()) {
       try {
         auto u = parse_url(preconnect_origin + "/");
@@ -259,6 +266,7 @@ struct Fetcher::Impl {
       boost::system::error_code ec;
       co_await wake.async_wait(asio::redirect_error(use_awaitable, ec));
     }
+    live.erase(&c);
     c.close();
   }
 };

@@ -43,7 +43,10 @@ struct Settings {
   std::vector<std::string> public_hoist_pattern{};
   std::optional<SupportedArchitectures> supported_architectures;
   size_t virtual_store_dir_max_length = SlotName::kDefaultMaxLength;
-  size_t network_concurrency = 16;
+  // HTTP/1.1 keep-alive connections to the registry. Measured on alotta-modules here
+  // (tmpfs store, cold): 16 -> 6.5 s, 24 -> 4.9 s, 32 -> 5.2 s, 64 -> 10.9 s; past ~25
+  // concurrent connects this network stalls new connections for 5 s. pnpm 12 uses 64.
+  size_t network_concurrency = 24;
   std::vector<std::string> sources;  // files that contributed, for the state hash
 
   const std::string& registry_for(const PkgName& name) const;
