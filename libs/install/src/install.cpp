@@ -256,12 +256,16 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
     rep.info("Already up to date");
     return {};
   }
-  // Connections open while the lockfile is parsed and the plan is built.
+  // With no store yet everything will be downloaded: connections open while the lockfile
+  // is parsed. With a store, most installs are hot: the TLS context and 24 handshakes
+  // would only take CPU from linking, so they wait for the store check.
   std::optional<net::Fetcher> fetcher;
-  if (!o.offline) {
+  auto start_fetcher = [&] {
+    if (fetcher || o.offline) return;
     fetcher.emplace(in->settings.network_concurrency);
     fetcher->preconnect(in->settings.registry);
-  }
+  };
+  if (!Store::exists(in->settings.store_dir)) start_fetcher();
   NodeProbe node(fs::join(in->settings.store_dir, "v2/host-node"));
   auto parsed = timed(rep, "parse-lockfile", [&] { return parse_inputs(*in); });
   if (!parsed) return parsed.error();
@@ -279,7 +283,8 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
   if (auto r = store.open(); !r) return r.error();
   auto sources = timed(rep, "store-check", [&] { return check_store(*plan, in->settings, store, o.offline); });
   if (!sources) return sources.error();
-  if (fetcher && sources->cold_count == 0) fetcher.reset();  // hot: nothing to download
+  if (sources->cold_count) start_fetcher();
+  else fetcher.reset();  // hot: nothing to download
 
   const std::string nm = fs::join(in->project_dir, "node_modules");
   bool existed = fs::exists(nm);

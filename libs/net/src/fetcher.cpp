@@ -140,6 +140,8 @@ struct Fetcher::Impl {
     c.close();
     c.origin = u.origin();
     auto eps = co_await resolve(u);
+    // Shutting down: do not start a connection the destructor could no longer cancel.
+    if (closing) throw boost::system::system_error(asio::error::operation_aborted);
     opened++;
     if (u.tls) {
       c.secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, tls);
@@ -148,6 +150,7 @@ struct Fetcher::Impl {
       c.secure->set_verify_callback(ssl::host_name_verification(u.host));
       beast::get_lowest_layer(*c.secure).expires_after(std::chrono::seconds(30));
       co_await beast::get_lowest_layer(*c.secure).async_connect(eps, use_awaitable);
+      if (closing) throw boost::system::system_error(asio::error::operation_aborted);
       beast::get_lowest_layer(*c.secure).socket().set_option(tcp::no_delay(true));
       co_await c.secure->async_handshake(ssl::stream_base::client, use_awaitable);
     } else {
@@ -247,7 +250,7 @@ struct Fetcher::Impl {
   awaitable<void> worker() {
     Conn c;
     live.insert(&c);
-    if (!preconnect_origin.empty()) {
+    if (!preconnect_origin.empty() && !closing) {
       try {
         auto u = parse_url(preconnect_origin + "/");
         if (u) co_await connect(c, *u);

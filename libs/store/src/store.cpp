@@ -65,6 +65,8 @@ Result<PackageIndex> PackageIndex::parse(std::string_view text) {
 Store::Store(std::string root)
     : root_(std::move(root)), pkg_dir_(fs::join(root_, "v2")), tmp_dir_(fs::join(root_, "v2/tmp")) {}
 
+bool Store::exists(const std::string& root) { return fs::is_dir(fs::join(root, "v2")); }
+
 Result<void> Store::open() {
   for (auto* d : {&pkg_dir_, &tmp_dir_}) {
     auto r = fs::create_directories(*d);

@@ -46,6 +46,8 @@ struct PackageIndex {
 class Store {
  public:
   explicit Store(std::string root);
+  // Whether a store (of this layout version) exists at `root`.
+  static bool exists(const std::string& root);
   // Creates the directories and opens their descriptors.
   Result<void> open();
   const std::string& root() const { return root_; }
