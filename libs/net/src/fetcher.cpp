@@ -305,6 +305,11 @@ void Fetcher::wait_idle() {
   impl_->cv.wait(lk, [&] { return impl_->pending == 0; });
 }
 
+bool Fetcher::wait_idle_for(std::chrono::milliseconds timeout) {
+  std::unique_lock lk(impl_->mu);
+  return impl_->cv.wait_for(lk, timeout, [&] { return impl_->pending == 0; });
+}
+
 uint64_t Fetcher::bytes_received() const { return impl_->bytes; }
 uint64_t Fetcher::connections_opened() const { return impl_->opened; }
 

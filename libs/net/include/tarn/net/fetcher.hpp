@@ -2,6 +2,7 @@
 // HTTP/1.1 GETs over a bounded pool of keep-alive connections (plain or TLS). Asio and
 // Beast stay behind this header: they cost ~25 s per translation unit to compile.
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -36,6 +37,8 @@ class Fetcher {
   void get(Request r, Callback done);
   // Blocks until every queued request has called back.
   void wait_idle();
+  // Waits at most `timeout`; true when every request has completed.
+  bool wait_idle_for(std::chrono::milliseconds timeout);
 
   // Statistics, for --perf.
   uint64_t bytes_received() const;
