@@ -2,16 +2,14 @@
 
 #include <sys/stat.h>
 
-#include <cstdio>
 #include <cstdlib>
 
 #include "tarn/fs/fs.hpp"
+#include "tarn/linker/plan.hpp"
 
 namespace tarn {
 
 namespace {
-
-constexpr const char* kNoNode = "99999.0.0";
 
 // "path ino size mtime" of the first executable `node` on PATH; empty when there is none.
 std::string node_identity() {
@@ -31,23 +29,11 @@ std::string node_identity() {
   return {};
 }
 
-std::string run_node_version() {
-  std::string v;
-  if (FILE* f = popen("node --version 2>/dev/null", "r")) {
-    char buf[64] = {0};
-    if (fgets(buf, sizeof buf, f)) v = buf;
-    pclose(f);
-  }
-  while (!v.empty() && (v.back() == '\n' || v.back() == '\r' || v.back() == ' ')) v.pop_back();
-  if (!v.empty() && v[0] == 'v') v.erase(0, 1);
-  return v.empty() ? kNoNode : v;
-}
-
 }  // namespace
 
 NodeProbe::NodeProbe(std::string cache_file) : cache_file_(std::move(cache_file)), key_(node_identity()) {
   if (key_.empty()) {
-    known_ = kNoNode;
+    known_ = kUnknownNodeVersion;
     return;
   }
   if (auto text = fs::read_file(cache_file_)) {
@@ -61,13 +47,13 @@ NodeProbe::NodeProbe(std::string cache_file) : cache_file_(std::move(cache_file)
       }
     }
   }
-  pending_ = std::async(std::launch::async, run_node_version);
+  pending_ = std::async(std::launch::async, detect_node_version);
 }
 
 std::string NodeProbe::get() {
   if (!known_) {
     known_ = pending_.get();
-    if (*known_ != kNoNode) (void)fs::write_file_atomic(cache_file_, key_ + "\n" + *known_ + "\n");
+    if (*known_ != kUnknownNodeVersion) (void)fs::write_file_atomic(cache_file_, key_ + "\n" + *known_ + "\n");
   }
   return *known_;
 }

@@ -13,8 +13,7 @@ namespace tarn {
 class NodeProbe {
  public:
   explicit NodeProbe(std::string cache_file);
-  // The version without a leading "v"; "99999.0.0" when no node is found (every range
-  // then passes, as pnpm does without a detectable node).
+  // As detect_node_version(): without the "v"; kUnknownNodeVersion when there is no node.
   std::string get();
 
  private:

@@ -302,7 +302,7 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
     fetcher->preconnect(in->settings.registry);
   };
   if (!Store::exists(in->settings.store_dir)) start_fetcher();
-  NodeProbe node(fs::join(in->settings.store_dir, "v2/host-node"));
+  NodeProbe node(fs::join(Store::layout_dir(in->settings.store_dir), "host-node"));
   auto parsed = timed(rep, "parse-lockfile", [&] { return parse_inputs(*in); });
   if (!parsed) return parsed.error();
   if (auto r = timed(rep, "frozen-check", [&] { return check_frozen(*in, *parsed, o); }); !r) return r.error();

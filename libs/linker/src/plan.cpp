@@ -178,23 +178,7 @@ class Installability {
  private:
   // Detected once, and only when an engines check needs it (spawning node costs ~30 ms).
   const std::string& node_version() {
-    std::call_once(once_, [&] {
-      node_ = "99999.0.0";
-      if (node_version_fn_) {
-        node_ = node_version_fn_();
-        return;
-      }
-      if (FILE* f = popen("node --version 2>/dev/null", "r")) {
-        char buf[64] = {0};
-        if (fgets(buf, sizeof buf, f)) {
-          std::string v = buf;
-          while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
-          if (!v.empty() && v[0] == 'v') v.erase(0, 1);
-          if (!v.empty()) node_ = v;
-        }
-        pclose(f);
-      }
-    });
+    std::call_once(once_, [&] { node_ = node_version_fn_ ? node_version_fn_() : detect_node_version(); });
     return node_;
   }
   const Settings& s_;
@@ -217,6 +201,18 @@ void add_scope_dir(std::vector<std::string>& dirs, const std::string& dir, const
 }
 
 }  // namespace
+
+std::string detect_node_version() {
+  std::string v;
+  if (FILE* f = popen("node --version 2>/dev/null", "r")) {
+    char buf[64] = {0};
+    if (fgets(buf, sizeof buf, f)) v = buf;
+    pclose(f);
+  }
+  while (!v.empty() && (v.back() == '\n' || v.back() == '\r' || v.back() == ' ')) v.pop_back();
+  if (!v.empty() && v[0] == 'v') v.erase(0, 1);
+  return v.empty() ? kUnknownNodeVersion : v;
+}
 
 Result<InstallPlan> make_plan(const Lockfile& lf, const Settings& settings, const PlanOptions& opt) {
   const size_t n = lf.snapshots.size();

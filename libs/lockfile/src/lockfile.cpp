@@ -283,7 +283,8 @@ std::vector<std::string> split_for_parallel_parse(std::string_view text, size_t 
     i = j + 1;
   }
   // The document to read: the last one with a graph section (as Lockfile::parse's full path).
-  size_t doc_begin = 0, doc_end = lines.size(), cur = 0, chosen_begin = SIZE_MAX, chosen_end = 0;
+  // Documents are the line ranges between "---" markers.
+  size_t cur = 0, doc_begin = SIZE_MAX, doc_end = 0;
   for (size_t i = 0; i <= lines.size(); ++i) {
     bool boundary = i == lines.size() || is_doc_marker(lines[i], "---");
     if (i < lines.size() && (lines[i].starts_with("%") || is_doc_marker(lines[i], "..."))) return {};
@@ -291,14 +292,12 @@ std::vector<std::string> split_for_parallel_parse(std::string_view text, size_t 
     for (size_t k = cur; k < i; ++k)
       if (lines[k].starts_with("importers:") || lines[k].starts_with("packages:") ||
           lines[k].starts_with("snapshots:")) {
-        chosen_begin = cur, chosen_end = i;
+        doc_begin = cur, doc_end = i;
         break;
       }
     cur = i + 1;
   }
-  if (chosen_begin == SIZE_MAX) return {};
-  doc_begin = chosen_begin, doc_end = chosen_end;
-  if (doc_begin < lines.size() && is_doc_marker(lines[doc_begin], "---")) ++doc_begin;
+  if (doc_begin == SIZE_MAX) return {};
 
   auto is_key_line = [](std::string_view l) {
     size_t i = 0;

@@ -63,9 +63,11 @@ Result<PackageIndex> PackageIndex::parse(std::string_view text) {
 }
 
 Store::Store(std::string root)
-    : root_(std::move(root)), pkg_dir_(fs::join(root_, "v2")), tmp_dir_(fs::join(root_, "v2/tmp")) {}
+    : root_(std::move(root)), pkg_dir_(layout_dir(root_)), tmp_dir_(fs::join(pkg_dir_, "tmp")) {}
 
-bool Store::exists(const std::string& root) { return fs::is_dir(fs::join(root, "v2")); }
+std::string Store::layout_dir(const std::string& root) { return fs::join(root, "v2"); }
+
+bool Store::exists(const std::string& root) { return fs::is_dir(layout_dir(root)); }
 
 Result<void> Store::open() {
   for (auto* d : {&pkg_dir_, &tmp_dir_}) {

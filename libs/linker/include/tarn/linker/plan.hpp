@@ -91,4 +91,9 @@ bool platform_supported(const std::vector<std::string>& wanted, const std::vecto
                         std::string_view current);
 bool semver_satisfies(std::string_view version, std::string_view range);
 
+// `node --version` without the "v"; kUnknownNodeVersion when no node answers (every
+// engines range then passes, as pnpm does without a detectable node).
+inline constexpr const char* kUnknownNodeVersion = "99999.0.0";
+std::string detect_node_version();
+
 }  // namespace tarn

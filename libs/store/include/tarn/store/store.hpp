@@ -46,7 +46,10 @@ struct PackageIndex {
 class Store {
  public:
   explicit Store(std::string root);
-  // Whether a store (of this layout version) exists at `root`.
+  // This layout version's directory under `root` (<root>/v2); files the install keeps
+  // beside the packages (the host node cache) live there too.
+  static std::string layout_dir(const std::string& root);
+  // Whether a store of this layout version exists at `root`.
   static bool exists(const std::string& root);
   // Creates the directories and opens their descriptors.
   Result<void> open();
