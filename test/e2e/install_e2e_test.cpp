@@ -293,6 +293,6 @@ TEST_CASE("tarn --version and tarn help") {
   auto h = run("help", t.path());
   CHECK(h.status == 0);
   CHECK(h.output.find("--frozen-lockfile") != std::string::npos);
-  CHECK(run("frobnicate", t.path()).status == 1);
-  CHECK(run("install --bogus", t.path()).status == 1);
+  CHECK(run("frobnicate", t.path()).status == 2);
+  CHECK(run("install --bogus", t.path()).status == 2);
 }

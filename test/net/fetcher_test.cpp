@@ -33,7 +33,7 @@ TEST_CASE("fetcher: many GETs over few keep-alive connections; 404 is 'not found
       f.get({server.url() + "f" + std::to_string(i), std::nullopt, "f" + std::to_string(i)}, [&](Result<net::Body>&& r) {
         std::lock_guard lk(mu);
         if (r) ok++, bytes += r->size();
-        else if (r.error().is_not_found() && r.error().code == "ERR_PNPM_FETCH_404") not_found++;
+        else if (r.error().is_not_found() && r.error().code_name() == "ERR_PNPM_FETCH_404") not_found++;
       });
     }
     f.wait_idle();

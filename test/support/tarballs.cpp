@@ -11,7 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "tarn/lockfile/types.hpp"
+#include "tarn/core/types.hpp"
 #include "testing.hpp"
 
 namespace tarn::test {

@@ -10,7 +10,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tarn/report/error.hpp"
+#include "tarn/core/error.hpp"
 
 // Catch prints a Result as "ok" or its error, instead of requiring operator<< on every T.
 namespace Catch {

@@ -38,7 +38,7 @@ TEST_CASE("tarball: integrity mismatch names the package and both digests") {
   auto other = Integrity::parse(test::sri_sha512(test::make_tgz({{"package/index.js", "2"}})));
   auto r = verify_integrity(tgz, *other, "left-pad@1.3.0");
   REQUIRE_FALSE(r);
-  CHECK(r.error().code == "ERR_PNPM_TARBALL_INTEGRITY");
+  CHECK(r.error().code == Code::TarballIntegrity);
   CHECK(r.error().message.find("left-pad@1.3.0") != std::string::npos);
   CHECK(r.error().message.find(other->str()) != std::string::npos);
   CHECK(r.error().message.find(test::sri_sha512(tgz)) != std::string::npos);
@@ -61,7 +61,7 @@ TEST_CASE("tarball: entries that leave the package folder are rejected") {
     auto d = fs::Dir::open(t.path());
     auto idx = unpack_tarball(tgz, nullptr, d->fd(), "evil@1.0.0");
     REQUIRE_FALSE(idx);
-    CHECK(idx.error().code == "ERR_PNPM_TARBALL_EXTRACT");
+    CHECK(idx.error().code == Code::TarballExtract);
     CHECK(idx.error().message.find("evil@1.0.0") != std::string::npos);
     CHECK_FALSE(fs::exists("/etc/x"));
   }

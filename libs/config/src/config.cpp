@@ -187,11 +187,11 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    return Error::failed("ERR_PNPM_INVALID_WORKSPACE_CONFIGURATION", "failed to read " + path + ": " + e.what());
+    return Error::failed(Code::InvalidWorkspaceConfiguration, "failed to read " + path + ": " + e.what());
   }
   if (!root || root.IsNull()) return {};
   if (!root.IsMap())
-    return Error::failed("ERR_PNPM_INVALID_WORKSPACE_CONFIGURATION", "failed to read " + path + ": not a YAML map");
+    return Error::failed(Code::InvalidWorkspaceConfiguration, "failed to read " + path + ": not a YAML map");
   try {
     std::string base = fs::dirname(path);
     if (auto n = root["storeDir"]) s.store_dir = fs::normalize(fs::join(base, n.Scalar()));
@@ -210,7 +210,7 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
       s.supported_architectures = a;
     }
   } catch (const YAML::Exception& e) {
-    return Error::failed("ERR_PNPM_INVALID_WORKSPACE_CONFIGURATION", "failed to read " + path + ": " + e.what());
+    return Error::failed(Code::InvalidWorkspaceConfiguration, "failed to read " + path + ": " + e.what());
   }
   return {};
 }

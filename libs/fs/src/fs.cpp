@@ -31,8 +31,8 @@ Result<Dir> Dir::open(const std::string& path, int at) {
   int fd = ::openat(at, path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     int e = errno;
-    if (e == ENOENT) return Error::not_found("", "directory not found: " + path);
-    return Error::failed("", "failed to open directory " + path + ": " + errno_text(e));
+    if (e == ENOENT) return Error::not_found(Code::Io, "directory not found: " + path);
+    return Error::failed(Code::Io, "failed to open directory " + path + ": " + errno_text(e));
   }
   return Dir(fd);
 }
@@ -118,8 +118,8 @@ Result<std::string> read_file_at(int dirfd, const char* rel, std::string_view sh
   int fd = ::openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int e = errno;
-    if (e == ENOENT) return Error::not_found("", name() + ": no such file");
-    return Error::failed("", "failed to read " + name() + ": " + errno_text(e));
+    if (e == ENOENT) return Error::not_found(Code::Io, name() + ": no such file");
+    return Error::failed(Code::Io, "failed to read " + name() + ": " + errno_text(e));
   }
   std::string out;
   struct stat st;
@@ -134,7 +134,7 @@ Result<std::string> read_file_at(int dirfd, const char* rel, std::string_view sh
       if (errno == EINTR) continue;
       int e = errno;
       ::close(fd);
-      return Error::failed("", "failed to read " + name() + ": " + errno_text(e));
+      return Error::failed(Code::Io, "failed to read " + name() + ": " + errno_text(e));
     }
     if (r == 0) break;
     got += static_cast<size_t>(r);
@@ -153,7 +153,7 @@ Result<void> write_file_atomic(const std::string& path, std::string_view content
   if (e == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) e = errno;
   if (e != 0) {
     ::unlink(tmp.c_str());
-    return Error::failed("", "failed to write " + path + ": " + errno_text(e));
+    return Error::failed(Code::Io, "failed to write " + path + ": " + errno_text(e));
   }
   return {};
 }
@@ -171,14 +171,14 @@ bool is_dir(const std::string& path) {
 Result<void> remove_all(const std::string& path) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
-  if (ec) return Error::failed("", "failed to remove " + path + ": " + ec.message());
+  if (ec) return Error::failed(Code::Io, "failed to remove " + path + ": " + ec.message());
   return {};
 }
 
 Result<void> create_directories(const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
-  if (ec) return Error::failed("", "failed to create directory " + path + ": " + ec.message());
+  if (ec) return Error::failed(Code::Io, "failed to create directory " + path + ": " + ec.message());
   return {};
 }
 

@@ -44,8 +44,8 @@ int run_cli(int argc, char** argv) {
     return 0;
   }
   if (args[0] != "install" && args[0] != "i") {
-    fmt::print(stderr, "ERR_PNPM_RECURSIVE_EXEC_FIRST_FAIL  Unknown command \"{}\". Run \"tarn help\".\n", args[0]);
-    return 1;
+    fmt::print(stderr, "error: unrecognized subcommand '{}'\n\nFor more information, try 'tarn help'.\n", args[0]);
+    return info(Code::Usage).exit_status;
   }
   InstallOptions opt;
   ReporterKind kind = ReporterKind::Default;
@@ -82,12 +82,12 @@ int run_cli(int argc, char** argv) {
     else if (a == "--network-concurrency" && take(v)) opt.network_concurrency = std::strtoul(std::string(v).c_str(), nullptr, 10);
     else if (a == "--reporter" && take(v)) {
       if (!parse_reporter_kind(v, kind)) {
-        fmt::print(stderr, "ERR_PNPM_BAD_OPTION  Unknown reporter \"{}\" (default, append-only, ndjson, silent)\n", v);
-        return 1;
+        fmt::print(stderr, "error: invalid value '{}' for '--reporter <REPORTER>' (default, append-only, ndjson, silent)\n", v);
+        return info(Code::Usage).exit_status;
       }
     } else {
-      fmt::print(stderr, "ERR_PNPM_UNKNOWN_OPTION  Unknown option: '{}'\n", args[i]);
-      return 1;
+      fmt::print(stderr, "error: unexpected argument '{}' found\n", args[i]);
+      return info(Code::Usage).exit_status;
     }
   }
   if (only_prod && !only_dev) opt.dev = false;

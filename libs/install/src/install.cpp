@@ -44,7 +44,7 @@ Result<Inputs> read_inputs(const InstallOptions& o) {
   Inputs in;
   in.project_dir = fs::absolute(o.dir);
   if (!fs::is_dir(in.project_dir))
-    return Error::not_found("ERR_PNPM_NO_SUCH_DIR", "failed to open project " + in.project_dir + ": no such directory");
+    return Error::not_found(Code::NoSuchDir, "failed to open project " + in.project_dir + ": no such directory");
   auto s = load_settings(in.project_dir, CliOverrides{o.store_dir, o.registry});
   if (!s) return s.error();
   in.settings = std::move(*s);
@@ -53,7 +53,7 @@ Result<Inputs> read_inputs(const InstallOptions& o) {
   auto m = fs::read_file(in.manifest_path);
   if (!m) {
     if (m.error().is_not_found())
-      return Error::not_found("ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", "No package.json was found in " + in.project_dir);
+      return Error::not_found(Code::NoImporterManifestFound, "No package.json was found in " + in.project_dir);
     return m.error();
   }
   in.manifest_text = std::move(*m);
@@ -61,7 +61,7 @@ Result<Inputs> read_inputs(const InstallOptions& o) {
   auto l = fs::read_file(in.lockfile_path);
   if (!l) {
     if (l.error().is_not_found())
-      return Error::not_found("ERR_PNPM_NO_LOCKFILE", "Cannot install with \"frozen-lockfile\" because " +
+      return Error::not_found(Code::NoLockfile, "Cannot install with \"frozen-lockfile\" because " +
                                                           in.lockfile_path + " is absent (tarn installs from a lockfile)");
     return l.error();
   }
@@ -100,7 +100,7 @@ Result<void> check_frozen(const Inputs& in, const Parsed& p, const InstallOption
                     " is not up to date with " + in.manifest_path;
   if (!o.frozen_lockfile) msg += " (tarn does not resolve dependencies yet; update the lockfile with pnpm)";
   for (auto& d : diff) msg += "\n  " + d;
-  return Error::failed("ERR_PNPM_OUTDATED_LOCKFILE", msg);
+  return Error::failed(Code::OutdatedLockfile, msg);
 }
 
 // Where each package comes from and whether the store already has it.
@@ -122,7 +122,7 @@ Result<Sources> check_store(InstallPlan& plan, const Settings& s, const Store& s
     auto& p = plan.packages[i];
     const PackageMeta& m = *p.meta;
     if (!m.resolution_type.empty() && m.resolution_type != "tarball") {
-      errs.add(Error::failed("ERR_PNPM_UNSUPPORTED_RESOLUTION", "failed to fetch " + p.snapshot->key.str() + ": \"" +
+      errs.add(Error::failed(Code::UnsupportedResolution, "failed to fetch " + p.snapshot->key.str() + ": \"" +
                                                                      m.resolution_type + "\" resolutions are not supported yet"));
       return;
     }
@@ -142,7 +142,7 @@ Result<Sources> check_store(InstallPlan& plan, const Settings& s, const Store& s
     src.downloads[it->second].push_back(i);
   }
   if (offline && src.cold_count) {
-    Error e = Error::failed("ERR_PNPM_NO_OFFLINE_TARBALL", "");
+    Error e = Error::failed(Code::NoOfflineTarball, "");
     size_t shown = 0;
     for (size_t i = 0; i < plan.packages.size(); ++i)
       if (src.cold[i] && shown++ < 5) e.message += (shown > 1 ? ", " : "") + plan.packages[i].snapshot->key.str();

@@ -56,7 +56,7 @@ Result<PackageBins> read_bins(const std::string& abs_pkg_dir) {
   boost::system::error_code ec;
   json::value v = json::parse(*text, ec);
   if (ec || !v.is_object())
-    return Error::failed("ERR_PNPM_BAD_PACKAGE_JSON", "failed to read " + abs_pkg_dir + "/package.json: not valid JSON");
+    return Error::failed(Code::BadPackageJson, "failed to read " + abs_pkg_dir + "/package.json: not valid JSON");
   auto& o = v.as_object();
   if (auto* n = o.if_contains("name"); n && n->is_string()) out.name = n->as_string().c_str();
   auto add = [&](std::string name, std::string_view rel) {
@@ -259,7 +259,7 @@ Errors link_bins(const InstallPlan& plan, int project_fd, const std::string& pro
     }
     if (chosen.empty()) return;
     if (int e = fs::mkdirs_at(project_fd, t.bin_dir); e != 0)
-      return fail(Error::failed("ERR_PNPM_LINK_BINS", "failed to create " + t.bin_dir + ": " + fs::errno_text(e)));
+      return fail(Error::failed(Code::LinkBins, "failed to create " + t.bin_dir + ": " + fs::errno_text(e)));
     for (auto& [name, pick] : chosen) {
       const Command& cmd = *pick.first;
       const Candidate& cand = *pick.second;
@@ -281,12 +281,12 @@ Errors link_bins(const InstallPlan& plan, int project_fd, const std::string& pro
         e = fs::write_file_at(project_fd, shim_path.c_str(), shim.data(), shim.size(), 0755);
       }
       if (e != 0) {
-        fail(Error::failed("ERR_PNPM_LINK_BINS", "failed to write " + shim_path + ": " + fs::errno_text(e)));
+        fail(Error::failed(Code::LinkBins, "failed to write " + shim_path + ": " + fs::errno_text(e)));
         continue;
       }
       e = fs::add_exec_bits_at(project_fd, real_target.c_str());
       if (e != 0 && e != ENOENT)
-        fail(Error::failed("ERR_PNPM_LINK_BINS", "failed to chmod " + real_target + ": " + fs::errno_text(e)));
+        fail(Error::failed(Code::LinkBins, "failed to chmod " + real_target + ": " + fs::errno_text(e)));
     }
   });
   return errs;

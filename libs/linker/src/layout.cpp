@@ -15,7 +15,7 @@ namespace tarn {
 namespace {
 
 Error io_error(const std::string& verb, const std::string& what, int err) {
-  return Error::failed("ERR_PNPM_LINK_FAILED", "failed to " + verb + " " + what + ": " + fs::errno_text(err));
+  return Error::failed(Code::LinkFailed, "failed to " + verb + " " + what + ": " + fs::errno_text(err));
 }
 
 

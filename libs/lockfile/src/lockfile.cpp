@@ -54,7 +54,7 @@ Result<DepRef> DepRef::parse(const PkgName& alias, std::string_view value) {
 namespace {
 
 Error bad(const std::string& path, const std::string& why) {
-  return Error::failed("ERR_PNPM_BROKEN_LOCKFILE", "failed to read " + path + ": " + why);
+  return Error::failed(Code::BrokenLockfile, "failed to read " + path + ": " + why);
 }
 
 std::vector<std::string> string_list(const YAML::Node& n) {
@@ -87,7 +87,7 @@ Result<Lockfile> Lockfile::load(const std::string& path) {
   auto text = fs::read_file(path);
   if (!text) {
     if (text.error().is_not_found())
-      return Error::not_found("ERR_PNPM_NO_LOCKFILE",
+      return Error::not_found(Code::NoLockfile,
                               "Cannot install with \"frozen-lockfile\" because " + path + " is absent");
     return text.error();
   }
@@ -433,7 +433,7 @@ Result<Lockfile> Lockfile::parse(std::string_view text_in, const std::string& pa
   if (!p.lockfile_version) return bad(path, "no lockfileVersion");
   lf.lockfile_version = *p.lockfile_version;
   if (lf.lockfile_version != "9.0" && lf.lockfile_version != "9")
-    return Error::failed("ERR_PNPM_LOCKFILE_BREAKING_CHANGE",
+    return Error::failed(Code::LockfileBreakingChange,
                          "failed to read " + path + ": lockfileVersion " + lf.lockfile_version +
                              " is not supported (tarn reads lockfileVersion 9.0)");
   if (p.auto_install_peers) lf.auto_install_peers = *p.auto_install_peers;
@@ -447,19 +447,19 @@ Result<Lockfile> Lockfile::parse(std::string_view text_in, const std::string& pa
   // Every snapshot needs its metadata, and every reference must land on a snapshot.
   for (auto& s : lf.snapshots) {
     if (!lf.packages.count(std::string(s.key.without_peers())))
-      return Error::failed("ERR_PNPM_LOCKFILE_MISSING_DEPENDENCY",
+      return Error::failed(Code::LockfileMissingDependency,
                            "failed to read " + path + ": snapshot " + s.key.str() + " is missing from packages:");
     for (auto* list : {&s.dependencies, &s.optional_dependencies})
       for (auto& d : *list)
         if (!d.ref.is_link() && !lf.snapshot_index.count(d.ref.target.str()))
-          return Error::failed("ERR_PNPM_LOCKFILE_MISSING_DEPENDENCY",
+          return Error::failed(Code::LockfileMissingDependency,
                                "failed to read " + path + ": " + s.key.str() + " depends on " +
                                    d.ref.target.str() + ", which is missing from snapshots:");
   }
   for (auto& imp : lf.importers)
     for (auto& d : imp.deps)
       if (!d.ref.is_link() && !lf.snapshot_index.count(d.ref.target.str()))
-        return Error::failed("ERR_PNPM_LOCKFILE_MISSING_DEPENDENCY",
+        return Error::failed(Code::LockfileMissingDependency,
                              "failed to read " + path + ": importer " + imp.id + " depends on " +
                                  d.ref.target.str() + ", which is missing from snapshots:");
   return lf;

@@ -14,7 +14,7 @@ Result<Manifest> Manifest::load(const std::string& path) {
   auto text = fs::read_file(path);
   if (!text) {
     if (text.error().is_not_found())
-      return Error::not_found("ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", "No package.json was found in " + fs::dirname(path));
+      return Error::not_found(Code::NoImporterManifestFound, "No package.json was found in " + fs::dirname(path));
     return text.error();
   }
   return parse(*text, path);
@@ -23,8 +23,8 @@ Result<Manifest> Manifest::load(const std::string& path) {
 Result<Manifest> Manifest::parse(std::string_view text, const std::string& path) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
-  if (ec) return Error::failed("ERR_PNPM_JSON_PARSE", "failed to read " + path + ": not valid JSON (" + ec.message() + ")");
-  if (!v.is_object()) return Error::failed("ERR_PNPM_JSON_PARSE", "failed to read " + path + ": not a JSON object");
+  if (ec) return Error::failed(Code::JsonParse, "failed to read " + path + ": not valid JSON (" + ec.message() + ")");
+  if (!v.is_object()) return Error::failed(Code::JsonParse, "failed to read " + path + ": not a JSON object");
   auto& o = v.as_object();
   Manifest m;
   if (auto* n = o.if_contains("name"); n && n->is_string()) m.name = n->as_string().c_str();
@@ -33,10 +33,10 @@ Result<Manifest> Manifest::parse(std::string_view text, const std::string& path)
     auto* n = o.if_contains(field);
     if (!n || n->is_null()) return {};
     if (!n->is_object())
-      return Error::failed("ERR_PNPM_JSON_PARSE", "failed to read " + path + ": " + field + " is not an object");
+      return Error::failed(Code::JsonParse, "failed to read " + path + ": " + field + " is not an object");
     for (auto& kv : n->as_object()) {
       if (!kv.value().is_string())
-        return Error::failed("ERR_PNPM_JSON_PARSE", "failed to read " + path + ": " + field + "." +
+        return Error::failed(Code::JsonParse, "failed to read " + path + ": " + field + "." +
                                                         std::string(kv.key()) + " is not a string");
       out.emplace_back(std::string(kv.key()), std::string(kv.value().as_string().c_str()));
     }

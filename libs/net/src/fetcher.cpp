@@ -29,7 +29,7 @@ Result<Url> parse_url(std::string_view u) {
   std::string_view rest;
   if (u.substr(0, 8) == "https://") r.tls = true, rest = u.substr(8);
   else if (u.substr(0, 7) == "http://") r.tls = false, rest = u.substr(7);
-  else return Error::failed("ERR_PNPM_INVALID_URL", "unsupported URL \"" + std::string(u) + "\"");
+  else return Error::failed(Code::InvalidUrl, "unsupported URL \"" + std::string(u) + "\"");
   auto slash = rest.find('/');
   std::string_view hostport = rest.substr(0, slash);
   r.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
@@ -43,7 +43,7 @@ Result<Url> parse_url(std::string_view u) {
     r.host = std::string(hostport);
     r.port = r.tls ? "443" : "80";
   }
-  if (r.host.empty()) return Error::failed("ERR_PNPM_INVALID_URL", "URL \"" + std::string(u) + "\" has no host");
+  if (r.host.empty()) return Error::failed(Code::InvalidUrl, "URL \"" + std::string(u) + "\" has no host");
   return r;
 }
 
@@ -226,10 +226,9 @@ struct Fetcher::Impl {
           co_await t.async_wait(use_awaitable);
           continue;
         }
-        std::string code = "ERR_PNPM_FETCH_" + std::to_string(res.status);
         std::string msg = "GET " + job.req.url + ": " + (res.status == 404 ? "Not Found" : "HTTP error") + " - " +
                           std::to_string(res.status) + " (" + job.req.what + ")";
-        finish(job, res.status == 404 ? Error::not_found(code, msg) : Error::failed(code, msg));
+        finish(job, Error::http(res.status, msg));
         co_return;
       } catch (const boost::system::system_error& e) {
         c.close();
@@ -238,7 +237,7 @@ struct Fetcher::Impl {
         if (reused) --tries;
       }
     }
-    finish(job, Error::failed("ERR_PNPM_FETCH_FAILED", "failed to fetch " + job.req.url + " (" + job.req.what + "): " + why));
+    finish(job, Error::failed(Code::FetchFailed, "failed to fetch " + job.req.url + " (" + job.req.what + "): " + why));
   }
 
   void finish(Job& job, Result<Body>&& r) {

@@ -84,7 +84,7 @@ void Reporter::warn(std::string_view line) { emit("warn", line, stderr); }
 void Reporter::error(const Error& e) {
   if (kind_ == ReporterKind::Ndjson) {
     std::lock_guard lk(mu_);
-    fmt::print(stderr, "{{\"level\":\"error\",\"code\":\"{}\",\"message\":\"{}\"}}\n", e.code,
+    fmt::print(stderr, "{{\"level\":\"error\",\"code\":\"{}\",\"message\":\"{}\"}}\n", e.code_name(),
                json_escape(e.message));
     return;
   }

@@ -11,25 +11,6 @@
 
 namespace tarn {
 
-StoreKey StoreKey::from_integrity(const Integrity& i) {
-  std::string h = i.hex();
-  StoreKey k;
-  k.rel_ = h.substr(0, 2) + "/" + h.substr(2) + "-" + std::string(i.algo_name());
-  return k;
-}
-
-StoreKey StoreKey::from_url(std::string_view url) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(url.data(), url.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* d = "0123456789abcdef";
-  std::string h;
-  for (unsigned i = 0; i < len; ++i) h += d[md[i] >> 4], h += d[md[i] & 15];
-  StoreKey k;
-  k.rel_ = h.substr(0, 2) + "/" + h.substr(2) + "-url";
-  return k;
-}
-
 // One line per entry: 'd' or 'f', then 'x' or '-', a tab, the path.
 std::string PackageIndex::serialize() const {
   std::string out = "tarn-index 2\n";
@@ -45,13 +26,13 @@ std::string PackageIndex::serialize() const {
 
 Result<PackageIndex> PackageIndex::parse(std::string_view text) {
   static constexpr std::string_view header = "tarn-index 2\n";
-  if (text.substr(0, header.size()) != header) return Error::failed("", "store index has an unknown format");
+  if (text.substr(0, header.size()) != header) return Error::failed(Code::StoreWrite, "store index has an unknown format");
   PackageIndex idx;
   size_t i = header.size();
   while (i < text.size()) {
     size_t j = text.find('\n', i);
     if (j == std::string_view::npos || j < i + 3 || text[i + 2] != '\t')
-      return Error::failed("", "store index is truncated");
+      return Error::failed(Code::StoreWrite, "store index is truncated");
     PackageIndex::Entry e;
     e.dir = text[i] == 'd';
     e.exec = text[i + 1] == 'x';
@@ -72,7 +53,7 @@ bool Store::exists(const std::string& root) { return fs::is_dir(layout_dir(root)
 Result<void> Store::open() {
   for (auto* d : {&pkg_dir_, &tmp_dir_}) {
     auto r = fs::create_directories(*d);
-    if (!r) return Error::failed("ERR_PNPM_STORE_DIR", "failed to create the store at " + root_ + ": " + r.error().message);
+    if (!r) return Error::failed(Code::StoreDir, "failed to create the store at " + root_ + ": " + r.error().message);
   }
   auto fd = fs::Dir::open(pkg_dir_);
   if (!fd) return fd.error();
@@ -84,7 +65,7 @@ Result<void> Store::open() {
     for (int b = 0; b < 16; ++b) {
       name[0] = d[a], name[1] = d[b];
       if (int e = fs::mkdir_at(pkg_fd_.fd(), name); e != 0)
-        return Error::failed("ERR_PNPM_STORE_DIR", "failed to create " + pkg_dir_ + "/" + name + ": " + fs::errno_text(e));
+        return Error::failed(Code::StoreDir, "failed to create " + pkg_dir_ + "/" + name + ": " + fs::errno_text(e));
     }
   return {};
 }
@@ -99,14 +80,14 @@ Result<Store::Package> Store::load(const StoreKey& k) const {
   if (fd < 0) {
     int e = errno;
     std::string where = fs::join(pkg_dir_, k.rel());
-    if (e == ENOENT) return Error::not_found("", where + ": not in the store");
-    return Error::failed("", "failed to open " + where + ": " + fs::errno_text(e));
+    if (e == ENOENT) return Error::not_found(Code::ReadFromStore, where + ": not in the store");
+    return Error::failed(Code::StoreWrite, "failed to open " + where + ": " + fs::errno_text(e));
   }
   Package p{fs::Dir(fd), {}};
   auto text = fs::read_file_at(fd, "index", fs::join(pkg_dir_, k.rel() + "/index"));
   if (!text) return text.error();
   auto idx = PackageIndex::parse(*text);
-  if (!idx) return Error::failed("", "failed to read the store index of " + k.rel() + ": " + idx.error().message);
+  if (!idx) return Error::failed(Code::StoreWrite, "failed to read the store index of " + k.rel() + ": " + idx.error().message);
   p.index = std::move(*idx);
   return p;
 }
@@ -118,7 +99,7 @@ Result<Store::Staging> Store::begin() const {
   s.path = fs::join(tmp_dir_, std::to_string(::getpid()) + "-" + std::to_string(salt % 100000) + "-" +
                                   std::to_string(counter++));
   if (::mkdir(s.path.c_str(), 0777) != 0 && errno != EEXIST)
-    return Error::failed("", "failed to create staging directory " + s.path + ": " + fs::errno_text(errno));
+    return Error::failed(Code::StoreWrite, "failed to create staging directory " + s.path + ": " + fs::errno_text(errno));
   auto fd = fs::Dir::open(s.path);
   if (!fd) return fd.error();
   s.dir = std::move(*fd);
@@ -128,7 +109,7 @@ Result<Store::Staging> Store::begin() const {
 Result<fs::Dir> Store::commit(Staging& s, const StoreKey& k, const PackageIndex& index) const {
   std::string text = index.serialize();
   if (int e = fs::write_file_at(s.dir.fd(), "index", text.data(), text.size(), 0644); e != 0)
-    return Error::failed("", "failed to write " + s.path + "/index: " + fs::errno_text(e));
+    return Error::failed(Code::StoreWrite, "failed to write " + s.path + "/index: " + fs::errno_text(e));
   std::string dest = fs::join(pkg_dir_, k.rel());
   if (::rename(s.path.c_str(), dest.c_str()) != 0) {
     int e = errno;
@@ -138,7 +119,7 @@ Result<fs::Dir> Store::commit(Staging& s, const StoreKey& k, const PackageIndex&
       abort(s);
       return fs::Dir::open(dest);
     }
-    return Error::failed("", "failed to move " + s.path + " into the store: " + fs::errno_text(e));
+    return Error::failed(Code::StoreWrite, "failed to move " + s.path + " into the store: " + fs::errno_text(e));
   }
   return std::move(s.dir);  // the descriptor follows the directory across the rename
 }

@@ -30,7 +30,7 @@ Result<void> verify_integrity(std::span<const uint8_t> data, const Integrity& ex
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, md_for(expected.algo()), nullptr);
   if (len == expected.digest().size() && std::memcmp(md, expected.digest().data(), len) == 0) return {};
-  return Error::failed("ERR_PNPM_TARBALL_INTEGRITY",
+  return Error::failed(Code::TarballIntegrity,
                        "failed to verify " + std::string(what) + ": expected " + expected.str() + ", got " +
                            std::string(expected.algo_name()) + "-" + Integrity::to_base64(md, len));
 }
@@ -45,7 +45,7 @@ Integrity compute_sha512(std::span<const uint8_t> data) {
 
 static Result<std::vector<uint8_t>> inflate_zlib(std::span<const uint8_t> gz, std::string_view what) {
   z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) return Error::failed("ERR_PNPM_TARBALL_EXTRACT", "zlib init failed");
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) return Error::failed(Code::TarballExtract, "zlib init failed");
   std::vector<uint8_t> out(gz.size() * 4 + 4096);
   zs.next_in = const_cast<Bytef*>(gz.data());
   zs.avail_in = static_cast<uInt>(gz.size());
@@ -65,7 +65,7 @@ static Result<std::vector<uint8_t>> inflate_zlib(std::span<const uint8_t> gz, st
     }
     if (rc != Z_OK && rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && zs.avail_out == 0)) {
       inflateEnd(&zs);
-      return Error::failed("ERR_PNPM_TARBALL_EXTRACT", "failed to unpack " + std::string(what) + ": corrupt gzip data");
+      return Error::failed(Code::TarballExtract, "failed to unpack " + std::string(what) + ": corrupt gzip data");
     }
   }
   out.resize(zs.total_out);
@@ -90,7 +90,7 @@ Result<std::vector<uint8_t>> inflate_gzip(std::span<const uint8_t> gz, std::stri
 namespace {
 
 Error extract_error(std::string_view what, const std::string& why) {
-  return Error::failed("ERR_PNPM_TARBALL_EXTRACT", "failed to unpack " + std::string(what) + ": " + why);
+  return Error::failed(Code::TarballExtract, "failed to unpack " + std::string(what) + ": " + why);
 }
 
 // Drops the first component and rejects paths that would leave the package directory.

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "tarn/lockfile/types.hpp"
-#include "tarn/report/error.hpp"
+#include "tarn/core/types.hpp"
+#include "tarn/core/error.hpp"
 
 namespace tarn {
 

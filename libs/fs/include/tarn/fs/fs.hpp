@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "tarn/report/error.hpp"
+#include "tarn/core/error.hpp"
 
 namespace tarn::fs {
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tarn/config/config.hpp"
+#include "tarn/core/semver.hpp"
 #include "tarn/lockfile/lockfile.hpp"
 
 namespace tarn {
@@ -89,7 +90,6 @@ Result<InstallPlan> make_plan(const Lockfile& lf, const Settings& settings, cons
 // pnpm's installability rules, exposed for tests.
 bool platform_supported(const std::vector<std::string>& wanted, const std::vector<std::string>* supported,
                         std::string_view current);
-bool semver_satisfies(std::string_view version, std::string_view range);
 
 // `node --version` without the "v"; kUnknownNodeVersion when no node answers (every
 // engines range then passes, as pnpm does without a detectable node).

@@ -5,8 +5,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "tarn/lockfile/types.hpp"
-#include "tarn/report/error.hpp"
+#include "tarn/core/types.hpp"
+#include "tarn/core/error.hpp"
 
 namespace tarn {
 

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "tarn/lockfile/lockfile.hpp"
-#include "tarn/report/error.hpp"
+#include "tarn/core/error.hpp"
 
 namespace tarn {
 

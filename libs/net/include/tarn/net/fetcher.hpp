@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "tarn/report/error.hpp"
+#include "tarn/core/error.hpp"
 
 namespace tarn::net {
 

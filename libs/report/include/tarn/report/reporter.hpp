@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tarn/report/error.hpp"
+#include "tarn/core/error.hpp"
 
 namespace tarn {
 

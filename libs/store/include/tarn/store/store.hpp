@@ -12,22 +12,9 @@
 #include <vector>
 
 #include "tarn/fs/fs.hpp"
-#include "tarn/lockfile/types.hpp"
+#include "tarn/core/types.hpp"
 
 namespace tarn {
-
-// Store address of one package.
-class StoreKey {
- public:
-  StoreKey() = default;
-  static StoreKey from_integrity(const Integrity& i);
-  // For resolutions without an integrity (a bare tarball URL): keyed by the URL text.
-  static StoreKey from_url(std::string_view url);
-  const std::string& rel() const { return rel_; }  // "ab/cdef...-sha512"
-
- private:
-  std::string rel_;
-};
 
 // The file list of a stored package, in creation order (directories before their contents).
 struct PackageIndex {

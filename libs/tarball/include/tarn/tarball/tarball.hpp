@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "tarn/lockfile/types.hpp"
+#include "tarn/core/types.hpp"
 #include "tarn/store/store.hpp"
 
 namespace tarn {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tarn/report/error.hpp"
+#include "tarn/core/error.hpp"
 
 namespace tarn {
 
@@ -78,6 +78,19 @@ class SlotName {
 
  private:
   std::string s_;
+};
+
+// Store address of one package.
+class StoreKey {
+ public:
+  StoreKey() = default;
+  static StoreKey from_integrity(const Integrity& i);
+  // For resolutions without an integrity (a bare tarball URL): keyed by the URL text.
+  static StoreKey from_url(std::string_view url);
+  const std::string& rel() const { return rel_; }  // "ab/cdef...-sha512"
+
+ private:
+  std::string rel_;
 };
 
 }  // namespace tarn

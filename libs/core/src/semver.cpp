@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tarn/linker/plan.hpp"
+#include "tarn/core/semver.hpp"
 
 namespace tarn {
 

@@ -1,4 +1,4 @@
-#include "tarn/lockfile/types.hpp"
+#include "tarn/core/types.hpp"
 
 #include <openssl/evp.h>
 
@@ -18,7 +18,7 @@ bool valid_segment(std::string_view seg) {
 
 Result<PkgName> PkgName::parse(std::string_view s) {
   auto bad = [&](const char* why) {
-    return Error::failed("ERR_PNPM_INVALID_PACKAGE_NAME",
+    return Error::failed(Code::InvalidPackageName,
                          "invalid package name \"" + std::string(s) + "\": " + why);
   };
   if (s.empty()) return bad("empty");
@@ -52,7 +52,7 @@ Result<DepPath> DepPath::parse(std::string_view s) {
   if (!t.empty() && t[0] == '/') t.remove_prefix(1);  // lockfile v6 keys start with '/'
   auto at = t.size() > 1 ? t.find('@', 1) : std::string_view::npos;
   if (at == std::string_view::npos || at + 1 >= t.size())
-    return Error::failed("ERR_PNPM_LOCKFILE_BAD_KEY", "invalid dependency path \"" + std::string(s) +
+    return Error::failed(Code::LockfileBadKey, "invalid dependency path \"" + std::string(s) +
                                                           "\": expected <name>@<version>");
   auto name = PkgName::parse(t.substr(0, at));
   if (!name) return name.error();
@@ -67,22 +67,22 @@ Result<DepPath> DepPath::from_parts(const PkgName& name, std::string_view vp) {
   auto paren = vp.find('(');
   if (paren == std::string_view::npos) {
     if (vp.find(')') != std::string_view::npos)
-      return Error::failed("ERR_PNPM_LOCKFILE_BAD_KEY", "invalid dependency path \"" + p.s_ + "\": unbalanced parentheses");
+      return Error::failed(Code::LockfileBadKey, "invalid dependency path \"" + p.s_ + "\": unbalanced parentheses");
     p.version_end_ = p.s_.size();
   } else {
     if (vp.back() != ')')
-      return Error::failed("ERR_PNPM_LOCKFILE_BAD_KEY", "invalid dependency path \"" + p.s_ + "\": unbalanced parentheses");
+      return Error::failed(Code::LockfileBadKey, "invalid dependency path \"" + p.s_ + "\": unbalanced parentheses");
     int depth = 0;
     for (char c : vp.substr(paren)) {
       depth += c == '(' ? 1 : c == ')' ? -1 : 0;
       if (depth < 0) break;
     }
     if (depth != 0)
-      return Error::failed("ERR_PNPM_LOCKFILE_BAD_KEY", "invalid dependency path \"" + p.s_ + "\": unbalanced parentheses");
+      return Error::failed(Code::LockfileBadKey, "invalid dependency path \"" + p.s_ + "\": unbalanced parentheses");
     p.version_end_ = p.version_begin_ + paren;
   }
   if (p.version_end_ == p.version_begin_)
-    return Error::failed("ERR_PNPM_LOCKFILE_BAD_KEY", "invalid dependency path \"" + p.s_ + "\": empty version");
+    return Error::failed(Code::LockfileBadKey, "invalid dependency path \"" + p.s_ + "\": empty version");
   return p;
 }
 
@@ -175,7 +175,7 @@ Result<Integrity> Integrity::parse(std::string_view s) {
     }
   }
   if (!found)
-    return Error::failed("ERR_PNPM_INVALID_INTEGRITY", "invalid integrity \"" + std::string(s) + "\"");
+    return Error::failed(Code::InvalidIntegrity, "invalid integrity \"" + std::string(s) + "\"");
   return best;
 }
 
@@ -269,6 +269,25 @@ SlotName SlotName::from_text(std::string_view dep_path, size_t max_length) {
     n.s_ = f.substr(0, cap) + "_" + sha256_hex32(f);
   }
   return n;
+}
+
+StoreKey StoreKey::from_integrity(const Integrity& i) {
+  std::string h = i.hex();
+  StoreKey k;
+  k.rel_ = h.substr(0, 2) + "/" + h.substr(2) + "-" + std::string(i.algo_name());
+  return k;
+}
+
+StoreKey StoreKey::from_url(std::string_view url) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(url.data(), url.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* d = "0123456789abcdef";
+  std::string h;
+  for (unsigned i = 0; i < len; ++i) h += d[md[i] >> 4], h += d[md[i] & 15];
+  StoreKey k;
+  k.rel_ = h.substr(0, 2) + "/" + h.substr(2) + "-url";
+  return k;
 }
 
 }  // namespace tarn

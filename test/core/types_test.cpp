@@ -2,7 +2,7 @@
 
 #include "testing.hpp"
 
-#include "tarn/lockfile/types.hpp"
+#include "tarn/core/types.hpp"
 
 using namespace tarn;
 
