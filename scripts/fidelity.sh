@@ -18,9 +18,8 @@ failed=0
 for fx in "${fixtures[@]}"; do
   dir=$work/$fx
   mkdir -p "$dir"
-  for f in package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc; do
-    [ -f "fixtures/$fx/$f" ] && cp "fixtures/$fx/$f" "$dir/"
-  done
+  # The whole project (workspace packages included), without pnpm's listing or bun's lockfile.
+  (cd "fixtures/$fx" && tar --exclude=node_modules --exclude=pnpm-layout.txt.gz --exclude=bun.lock -cf - .) | tar -xf - -C "$dir"
   chmod -R u+w "$dir"
   [ -f "$dir/pnpm-workspace.yaml" ] && sed -i '/^storeDir:/d' "$dir/pnpm-workspace.yaml"
   "$tarn" install --frozen-lockfile --ignore-scripts --store-dir "$work/store" --dir "$dir" --reporter=silent

@@ -1,3 +1,3 @@
-#include "tarn/install/install.hpp"
+#include "tarn/cli/cli.hpp"
 
 int main(int argc, char** argv) { return tarn::run_cli(argc, argv); }

@@ -27,7 +27,7 @@ public-hoist-pattern[]=*eslint*
   CHECK(s.authorization_for("https://corp.example.com/@corp/x/-/x-1.0.0.tgz") == "Bearer s3cret");
   CHECK(s.authorization_for("https://r.example.com/npm/lodash/-/lodash-1.tgz") == "Bearer public");
   CHECK_FALSE(s.authorization_for("https://other.example.com/a.tgz"));
-  CHECK(s.tarball_url(*PkgName::parse("@corp/x"), "1.0.0") == "https://corp.example.com/@corp/x/-/x-1.0.0.tgz");
+  CHECK(s.tarball_url(*PkgName::parse("@corp/x"), "1.0.0").str() == "https://corp.example.com/@corp/x/-/x-1.0.0.tgz");
   Matcher m(s.hoist_pattern);
   CHECK(m.matches("@types/node"));
   CHECK_FALSE(m.matches("@types/react"));

@@ -59,7 +59,7 @@ TEST_CASE("import hard-links a stored package into its slot, symlinks need only 
   auto pd = fs::Dir::open(project);
   InstallPlan plan;
   PlannedPackage p;
-  p.slot = "a@1.0.0";
+  p.slot = SlotName::from_text("a@1.0.0");
   p.modules_dir = "node_modules/.pnpm/a@1.0.0/node_modules";
   p.pkg_dir = p.modules_dir + "/a";
   p.dirs = {"node_modules/.pnpm/a@1.0.0", p.modules_dir, p.pkg_dir};

@@ -92,7 +92,7 @@ TEST_CASE("plan: slots, dependency links, root links and skipped optionals") {
   CHECK(plan->skipped == std::vector<std::string>{"@esbuild/win32-x64@0.1.0", "darwin-only@1.0.0", "only-via-darwin@1.0.0"});
   CHECK(plan->packages.size() == 6);
   auto& a = plan->packages[plan->by_dep_path.at("app-a@1.0.0(peer-p@2.0.0)")];
-  CHECK(a.slot == "app-a@1.0.0_peer-p@2.0.0");
+  CHECK(a.slot.str() == "app-a@1.0.0_peer-p@2.0.0");
   CHECK(a.pkg_dir == "node_modules/.pnpm/app-a@1.0.0_peer-p@2.0.0/node_modules/app-a");
   auto* l = find_link(a.links, "node_modules/.pnpm/app-a@1.0.0_peer-p@2.0.0/node_modules/shared");
   REQUIRE(l);

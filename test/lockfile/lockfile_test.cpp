@@ -88,7 +88,7 @@ TEST_CASE("lockfile v9: importers, aliases, peers, links and metadata") {
   REQUIRE(fe);
   CHECK(fe->os == std::vector<std::string>{"darwin"});
   CHECK(fe->has_bin);
-  CHECK(fe->tarball == "https://example.test/fsevents-2.3.3.tgz");
+  CHECK(fe->tarball.str() == "https://example.test/fsevents-2.3.3.tgz");
   CHECK_FALSE(fe->integrity);
   CHECK(lf->find(*DepPath::parse("fsevents@2.3.3"))->optional);
   CHECK(lf->meta(*DepPath::parse("react-dom@16.14.0"))->peer_dependencies == std::vector<std::string>{"react"});
@@ -159,13 +159,13 @@ TEST_CASE("package.json: garbled input is an error naming the file") {
 static std::string describe(const Lockfile& lf) {
   std::string out = lf.lockfile_version + (lf.auto_install_peers ? " peers\n" : "\n");
   for (auto& i : lf.importers) {
-    out += "importer " + i.id + "\n";
+    out += "importer " + i.id.str() + "\n";
     for (auto& d : i.deps)
       out += "  " + std::string(group_field(d.group)) + " " + d.alias.str() + " " + d.specifier + " " + d.version + "\n";
   }
   std::vector<std::string> pk;
   for (auto& [k, m] : lf.packages) {
-    std::string l = k + " " + (m.integrity ? m.integrity->str() : "-") + " " + m.tarball + " " + m.resolution_type +
+    std::string l = k + " " + (m.integrity ? m.integrity->str() : "-") + " " + m.tarball.str() + " " + std::string(m.resolution == ResolutionKind::Registry || m.resolution == ResolutionKind::Tarball ? "" : resolution_kind_name(m.resolution)) +
                     (m.has_bin ? " bin" : "") + (m.bundled ? " bundled" : "");
     for (auto* v : {&m.os, &m.cpu, &m.libc, &m.peer_dependencies})
       for (auto& x : *v) l += " " + x;

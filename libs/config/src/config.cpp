@@ -88,8 +88,8 @@ std::optional<std::string> Settings::authorization_for(std::string_view url) con
   return "Bearer " + *best;
 }
 
-std::string Settings::tarball_url(const PkgName& name, std::string_view version) const {
-  return registry_for(name) + name.str() + "/-/" + std::string(name.bare()) + "-" + std::string(version) + ".tgz";
+TarballUrl Settings::tarball_url(const PkgName& name, std::string_view version) const {
+  return TarballUrl(registry_for(name) + name.str() + "/-/" + std::string(name.bare()) + "-" + std::string(version) + ".tgz");
 }
 
 std::string Settings::fingerprint() const {
@@ -169,6 +169,7 @@ void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir
     } else if (key == "hoist" && val == "false") s.hoist_pattern.clear();
     else if (key == "shamefully-hoist" && val == "true") s.public_hoist_pattern = {"*"};
     else if (key == "network-concurrency") s.network_concurrency = std::max(1, std::atoi(val.c_str()));
+    else if (key == "ignore-scripts") s.ignore_scripts = val == "true";
     else if (key == "virtual-store-dir-max-length") s.virtual_store_dir_max_length = std::max(40, std::atoi(val.c_str()));
   }
 }
@@ -202,6 +203,13 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
     if (auto n = root["shamefullyHoist"]; n && n.as<bool>()) s.public_hoist_pattern = {"*"};
     if (auto n = root["networkConcurrency"]) s.network_concurrency = std::max(1, n.as<int>());
     if (auto n = root["virtualStoreDirMaxLength"]) s.virtual_store_dir_max_length = std::max(40, n.as<int>());
+    if (auto n = root["packages"]) s.workspace_packages = yaml_list(n);
+    if (auto n = root["ignoreScripts"]) s.ignore_scripts = n.as<bool>();
+    if (auto n = root["strictDepBuilds"]) s.strict_dep_builds = n.as<bool>();
+    if (auto n = root["allowBuilds"]; n && n.IsMap())
+      for (auto kv : n) s.allow_builds[kv.first.Scalar()] = kv.second.IsScalar() && kv.second.Scalar() == "true";
+    for (auto& name : yaml_list(root["onlyBuiltDependencies"])) s.allow_builds[name] = true;
+    for (auto& name : yaml_list(root["neverBuiltDependencies"])) s.allow_builds[name] = false;
     if (auto n = root["supportedArchitectures"]; n && n.IsMap()) {
       SupportedArchitectures a;
       a.os = yaml_list(n["os"]);
@@ -237,6 +245,7 @@ Result<Settings> load_settings(const std::string& project_dir, const CliOverride
   if (auto text = fs::read_file(ws)) {
     auto r = apply_workspace_yaml(s, *text, ws);
     if (!r) return r.error();
+    s.workspace_file = true;
     s.sources.push_back(ws + "\n" + *text);
   } else if (!text.error().is_not_found()) {
     return text.error();

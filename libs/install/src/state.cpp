@@ -36,15 +36,16 @@ static long long now_ms() {
       .count();
 }
 
-std::string workspace_state(const std::string& identity, const std::string& project_dir, const std::string& name,
-                            const std::string& version) {
+std::string workspace_state(const std::string& identity, const std::vector<StateProject>& list) {
   json::object o;
   o["lastValidatedTimestamp"] = now_ms();
-  json::object project;
-  if (!name.empty()) project["name"] = name;
-  if (!version.empty()) project["version"] = version;
   json::object projects;
-  projects[project_dir] = std::move(project);
+  for (auto& p : list) {
+    json::object project;
+    if (!p.name.empty()) project["name"] = p.name;
+    if (!p.version.empty()) project["version"] = p.version;
+    projects[p.dir] = std::move(project);
+  }
   o["projects"] = std::move(projects);
   o["tarnIdentity"] = identity;
   return json::serialize(o) + "\n";

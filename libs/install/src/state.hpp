@@ -2,6 +2,7 @@
 // Files an install leaves for the next one: pnpm's .modules.yaml and tarn's own
 // up-to-date marker.
 #include <string>
+#include <vector>
 
 #include "tarn/config/config.hpp"
 #include "tarn/install/install.hpp"
@@ -17,8 +18,10 @@ std::string modules_yaml(const InstallPlan& plan, const Settings& s, const Insta
 
 // pnpm keeps its "is node_modules current?" record here; tarn adds its identity to it.
 inline constexpr const char* kStateFile = "node_modules/.pnpm-workspace-state-v1.json";
-std::string workspace_state(const std::string& identity, const std::string& project_dir, const std::string& name,
-                            const std::string& version);
+struct StateProject {
+  std::string dir, name, version;
+};
+std::string workspace_state(const std::string& identity, const std::vector<StateProject>& projects);
 bool workspace_state_matches(std::string_view text, const std::string& identity);
 
 }  // namespace tarn

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -213,9 +214,20 @@ Errors link_bins(const InstallPlan& plan, int project_fd, const std::string& pro
       bool hoisted;
     };
     std::vector<Candidate> cands;
-    for (auto& src : t.sources)
-      if (auto& pb = bins[src.package])
+    std::deque<PackageBins> linked;  // workspace packages and link: targets, read here
+    for (auto& src : t.sources) {
+      if (src.package == BinTarget::Source::kLinked) {
+        auto r = read_bins(src.linked_dir);
+        if (!r) {
+          if (!r.error().is_not_found()) fail(r.error());
+          continue;
+        }
+        linked.push_back(std::move(*r));
+        cands.push_back({&linked.back(), src.location, fs::relative(project_dir, src.linked_dir), false});
+      } else if (auto& pb = bins[src.package]) {
         cands.push_back({&*pb, src.location, plan.packages[src.package].pkg_dir, src.hoisted});
+      }
+    }
     std::vector<PackageBins> bundled;
     std::vector<std::string> bundled_dirs;
     if (!t.bundled_dir.empty()) {

@@ -100,6 +100,7 @@ namespace {
 struct Partial {
   std::optional<std::string> lockfile_version;
   std::optional<bool> auto_install_peers;
+  std::vector<std::string> patched;
   std::vector<Importer> importers;
   std::vector<std::pair<std::string, PackageMeta>> packages;
   std::vector<Snapshot> snapshots;
@@ -109,7 +110,7 @@ Result<void> read_importers(const YAML::Node& imps, Partial& out, const std::str
   if (!imps.IsMap()) return {};
   for (auto it : imps) {
     Importer imp;
-    imp.id = it.first.Scalar();
+    imp.id = ImporterId(it.first.Scalar());
     if (!it.second.IsMap()) {
       out.importers.push_back(std::move(imp));
       continue;
@@ -122,11 +123,11 @@ Result<void> read_importers(const YAML::Node& imps, Partial& out, const std::str
       else if (field == "optionalDependencies") g = DepGroup::Optional;
       else continue;
       const YAML::Node& deps = grp.second;
-      if (!deps.IsMap()) return bad(path, "importer " + imp.id + " " + field + " is not a map");
+      if (!deps.IsMap()) return bad(path, "importer " + imp.id.str() + " " + field + " is not a map");
       for (auto d : deps) {
         ImporterDep dep;
         auto alias = PkgName::parse(d.first.Scalar());
-        if (!alias) return bad(path, "importer " + imp.id + ": " + alias.error().message);
+        if (!alias) return bad(path, "importer " + imp.id.str() + ": " + alias.error().message);
         dep.alias = *alias;
         dep.group = g;
         if (d.second.IsMap()) {
@@ -139,7 +140,7 @@ Result<void> read_importers(const YAML::Node& imps, Partial& out, const std::str
           dep.version = d.second.Scalar();
         }
         auto ref = DepRef::parse(dep.alias, dep.version);
-        if (!ref) return bad(path, "importer " + imp.id + ": " + ref.error().message);
+        if (!ref) return bad(path, "importer " + imp.id.str() + ": " + ref.error().message);
         dep.ref = std::move(*ref);
         imp.deps.push_back(std::move(dep));
       }
@@ -177,9 +178,14 @@ Result<void> read_packages(const YAML::Node& pkgs, Partial& out, const std::stri
               if (!i) return bad(path, key + ": " + i.error().message);
               m.integrity = std::move(*i);
             } else if (rk == "tarball") {
-              m.tarball = r.second.Scalar();
+              m.tarball = TarballUrl(r.second.Scalar());
+              if (m.resolution == ResolutionKind::Registry) m.resolution = ResolutionKind::Tarball;
             } else if (rk == "type") {
-              m.resolution_type = r.second.Scalar();
+              const std::string& t = r.second.Scalar();
+              m.resolution = t == "directory" ? ResolutionKind::Directory
+                             : t == "git"     ? ResolutionKind::Git
+                             : t == "tarball" ? ResolutionKind::Tarball
+                                              : ResolutionKind::Other;
             }
           }
         } else if (k == "version") {
@@ -251,6 +257,9 @@ Result<void> read_document(const YAML::Node& root, Partial& out, const std::stri
       if (top.second.IsMap())
         for (auto kv : top.second)
           if (kv.first.Scalar() == "autoInstallPeers") out.auto_install_peers = kv.second.as<bool>();
+    } else if (k == "patchedDependencies") {
+      if (top.second.IsMap())
+        for (auto kv : top.second) out.patched.push_back(kv.first.Scalar());
     } else if (k == "importers") {
       r = read_importers(top.second, out, path);
     } else if (k == "packages") {
@@ -409,6 +418,7 @@ std::optional<Result<Partial>> read_chunks(const std::vector<std::string>& chunk
     Partial& p = **part;
     if (p.lockfile_version) all.lockfile_version = std::move(p.lockfile_version);
     if (p.auto_install_peers) all.auto_install_peers = p.auto_install_peers;
+    for (auto& x : p.patched) all.patched.push_back(std::move(x));
     for (auto& x : p.importers) all.importers.push_back(std::move(x));
     for (auto& x : p.packages) all.packages.push_back(std::move(x));
     for (auto& x : p.snapshots) all.snapshots.push_back(std::move(x));
@@ -438,6 +448,7 @@ Result<Lockfile> Lockfile::parse(std::string_view text_in, const std::string& pa
                              " is not supported (tarn reads lockfileVersion 9.0)");
   if (p.auto_install_peers) lf.auto_install_peers = *p.auto_install_peers;
   lf.importers = std::move(p.importers);
+  lf.patched_dependencies = std::move(p.patched);
   lf.packages.reserve(p.packages.size());
   for (auto& [k, m] : p.packages) lf.packages.insert_or_assign(std::move(k), std::move(m));
   lf.snapshots = std::move(p.snapshots);
@@ -460,7 +471,7 @@ Result<Lockfile> Lockfile::parse(std::string_view text_in, const std::string& pa
     for (auto& d : imp.deps)
       if (!d.ref.is_link() && !lf.snapshot_index.count(d.ref.target.str()))
         return Error::failed(Code::LockfileMissingDependency,
-                             "failed to read " + path + ": importer " + imp.id + " depends on " +
+                             "failed to read " + path + ": importer " + imp.id.str() + " depends on " +
                                  d.ref.target.str() + ", which is missing from snapshots:");
   return lf;
 }
@@ -475,9 +486,20 @@ const PackageMeta* Lockfile::meta(const DepPath& p) const {
   return it == packages.end() ? nullptr : &it->second;
 }
 
+std::string_view resolution_kind_name(ResolutionKind k) {
+  switch (k) {
+    case ResolutionKind::Registry: return "registry";
+    case ResolutionKind::Tarball: return "tarball";
+    case ResolutionKind::Directory: return "directory";
+    case ResolutionKind::Git: return "git";
+    case ResolutionKind::Other: break;
+  }
+  return "unknown";
+}
+
 const Importer* Lockfile::importer(std::string_view id) const {
   for (auto& i : importers)
-    if (i.id == id) return &i;
+    if (i.id.str() == id) return &i;
   return nullptr;
 }
 

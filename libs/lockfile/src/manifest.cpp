@@ -44,7 +44,7 @@ Result<Manifest> Manifest::parse(std::string_view text, const std::string& path)
   };
   for (auto [f, dst] : {std::pair{"dependencies", &m.dependencies}, std::pair{"devDependencies", &m.dev_dependencies},
                         std::pair{"optionalDependencies", &m.optional_dependencies},
-                        std::pair{"peerDependencies", &m.peer_dependencies}}) {
+                        std::pair{"peerDependencies", &m.peer_dependencies}, std::pair{"scripts", &m.scripts}}) {
     auto r = read(f, *dst);
     if (!r) return r.error();
   }

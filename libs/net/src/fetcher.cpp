@@ -299,6 +299,8 @@ void Fetcher::get(Request r, Callback done) {
   });
 }
 
+void Fetcher::release(size_t) {}
+
 void Fetcher::wait_idle() {
   std::unique_lock lk(impl_->mu);
   impl_->cv.wait(lk, [&] { return impl_->pending == 0; });

@@ -48,12 +48,21 @@ struct Settings {
   // concurrent connects this network stalls new connections for 5 s. pnpm 12 uses 64.
   size_t network_concurrency = 24;
   std::vector<std::string> sources;  // files that contributed, for the state hash
+  // pnpm-workspace.yaml `packages`: globs of workspace projects, relative to the root.
+  std::vector<std::string> workspace_packages;
+  bool workspace_file = false;  // a pnpm-workspace.yaml was read
+  // Which dependencies may run build scripts: allowBuilds (pnpm 11+; name -> allowed),
+  // and pnpm 10's onlyBuiltDependencies / neverBuiltDependencies.
+  std::map<std::string, bool> allow_builds;
+  bool ignore_scripts = false;
+  // strictDepBuilds (pnpm 12 default true): ignored dependency builds fail the install.
+  bool strict_dep_builds = true;
 
   const std::string& registry_for(const PkgName& name) const;
   // "Bearer <token>" for the longest configured //host/path/ prefix of `url`, if any.
   std::optional<std::string> authorization_for(std::string_view url) const;
   // Tarball URL of a registry package: <registry><name>/-/<bare>-<version>.tgz
-  std::string tarball_url(const PkgName& name, std::string_view version) const;
+  TarballUrl tarball_url(const PkgName& name, std::string_view version) const;
   // Stable text of every setting that changes the resulting node_modules.
   std::string fingerprint() const;
 };

@@ -75,6 +75,7 @@ class SlotName {
   static SlotName from(const DepPath& p, size_t max_length = kDefaultMaxLength);
   static SlotName from_text(std::string_view dep_path, size_t max_length = kDefaultMaxLength);
   const std::string& str() const { return s_; }
+  bool operator==(const SlotName& o) const { return s_ == o.s_; }
 
  private:
   std::string s_;
@@ -91,6 +92,39 @@ class StoreKey {
 
  private:
   std::string rel_;
+};
+
+// A string with one meaning, distinct in the type system from every other (a tarball URL
+// cannot be passed where a path is wanted).
+template <class Tag>
+class Named {
+ public:
+  Named() = default;
+  explicit Named(std::string s) : s_(std::move(s)) {}
+  const std::string& str() const { return s_; }
+  bool empty() const { return s_.empty(); }
+  bool operator==(const Named& o) const { return s_ == o.s_; }
+  bool operator<(const Named& o) const { return s_ < o.s_; }
+
+ private:
+  std::string s_;
+};
+
+// Where a package's tarball is downloaded from.
+using TarballUrl = Named<struct TarballUrlTag>;
+
+// A lockfile importer: the project's path relative to the workspace root, "." for the root.
+class ImporterId {
+ public:
+  ImporterId() = default;
+  explicit ImporterId(std::string s) : s_(std::move(s)) {}
+  const std::string& str() const { return s_; }
+  bool is_root() const { return s_ == "."; }
+  bool operator==(const ImporterId& o) const { return s_ == o.s_; }
+  bool operator<(const ImporterId& o) const { return s_ < o.s_; }
+
+ private:
+  std::string s_ = ".";
 };
 
 }  // namespace tarn

@@ -20,7 +20,4 @@ struct InstallOptions {
 // The whole install; every failure comes back as one or more errors.
 Result<void> install(const InstallOptions& opt, Reporter& reporter);
 
-// Command-line entry point: parses argv, runs, returns the exit status.
-int run_cli(int argc, char** argv);
-
 }  // namespace tarn

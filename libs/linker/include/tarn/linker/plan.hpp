@@ -9,6 +9,7 @@
 
 #include "tarn/config/config.hpp"
 #include "tarn/core/semver.hpp"
+#include "tarn/core/types.hpp"
 #include "tarn/lockfile/lockfile.hpp"
 
 namespace tarn {
@@ -32,13 +33,13 @@ struct LinkSpec {
 struct PlannedPackage {
   const Snapshot* snapshot = nullptr;
   const PackageMeta* meta = nullptr;
-  std::string slot;         // directory name under .pnpm
-  std::string modules_dir;  // ".pnpm/<slot>/node_modules"
-  std::string pkg_dir;      // ".pnpm/<slot>/node_modules/<name>"
-  std::vector<std::string> dirs;  // to create, parents first (relative to node_modules)
+  SlotName slot;            // directory name under node_modules/.pnpm
+  std::string modules_dir;  // geometry::slot_modules(slot)
+  std::string pkg_dir;      // geometry::package_dir(slot, name)
+  std::vector<std::string> dirs;  // to create, parents first (relative to the workspace root)
   std::vector<LinkSpec> links;    // this slot's dependency links
-  std::string tarball_url;
-  std::string store_rel;  // StoreKey text; filled by the install pass
+  TarballUrl tarball_url;   // filled by the install's store check
+  StoreKey store_key;       // likewise
   bool has_bin = false;
 };
 
@@ -46,16 +47,30 @@ enum class HoistKind { Private, Public };
 
 // Packages whose bins go into one .bin directory.
 struct BinTarget {
-  std::string bin_dir;  // relative to node_modules
+  std::string bin_dir;  // relative to the workspace root
   struct Source {
-    size_t package;        // index into InstallPlan::packages
-    std::string location;  // where the package is visible from this .bin's owner
-    bool hoisted = false;  // pnpm lets a direct dependency's bin win over a hoisted one
+    static constexpr size_t kLinked = SIZE_MAX;
+    size_t package = kLinked;  // index into InstallPlan::packages, or kLinked
+    std::string location;      // where the package is visible from this .bin's owner
+    bool hoisted = false;      // pnpm lets a direct dependency's bin win over a hoisted one
+    std::string linked_dir;    // kLinked: the linked project's directory (link:, workspace:)
   };
   std::vector<Source> sources;
   // A package with bundledDependencies: the packages inside its own node_modules
   // (relative to node_modules' parent) also contribute bins.
   std::string bundled_dir;
+};
+
+// One importer (the root project or a workspace package) and what it links directly.
+struct PlannedImporter {
+  ImporterId id;
+  std::string modules_dir;  // geometry::importer_modules(id)
+  struct Direct {
+    DepGroup group;
+    PkgName alias;
+    std::string version;  // as pnpm's summary prints it
+  };
+  std::vector<Direct> direct;
 };
 
 struct InstallPlan {
@@ -68,17 +83,15 @@ struct InstallPlan {
   bool private_hoisting = false;  // hoist-pattern non-empty: shims get the hoisted dir on NODE_PATH
   // .modules.yaml's hoistedDependencies: dep path -> alias -> kind, in pnpm's order.
   std::vector<std::pair<std::string, std::vector<std::pair<std::string, HoistKind>>>> hoisted;
-  struct Direct {
-    DepGroup group;
-    std::string alias, version;
-  };
-  std::vector<Direct> direct;
+  std::vector<PlannedImporter> importers;  // sorted by id; the root first
 };
 
 struct PlanOptions {
   Include include;
   Platform platform = Platform::host();
-  std::string project_dir;  // absolute; link: targets resolve against it
+  std::string project_dir;  // absolute workspace root; link: targets resolve against it
+  // The workspace's projects (importer id, package name), for hoistWorkspacePackages.
+  std::vector<std::pair<ImporterId, PkgName>> workspace_packages;
   // The host's node version for `engines` checks, asked only when one needs it.
   // Unset: `node --version` is run.
   std::function<std::string()> node_version;

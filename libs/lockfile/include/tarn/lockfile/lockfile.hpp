@@ -35,10 +35,15 @@ struct Snapshot {
   bool optional = false;
 };
 
+// A `resolution:` entry's kind: registry (integrity only), tarball URL, or the kinds
+// tarn cannot fetch yet.
+enum class ResolutionKind { Registry, Tarball, Directory, Git, Other };
+std::string_view resolution_kind_name(ResolutionKind k);
+
 struct PackageMeta {
   std::optional<Integrity> integrity;
-  std::string tarball;          // resolution.tarball, when the lockfile names one
-  std::string resolution_type;  // "" for registry/tarball; "directory", "git", ...
+  TarballUrl tarball;  // resolution.tarball, when the lockfile names one
+  ResolutionKind resolution = ResolutionKind::Registry;
   std::string version;          // the `version:` field (tarball-URL packages)
   bool has_bin = false;
   bool requires_build = false;
@@ -60,7 +65,7 @@ struct ImporterDep {
 };
 
 struct Importer {
-  std::string id;  // "." for the root project
+  ImporterId id;
   std::vector<ImporterDep> deps;
 };
 
@@ -71,6 +76,7 @@ struct Lockfile {
   std::unordered_map<std::string, size_t> snapshot_index;  // DepPath text -> index
   std::unordered_map<std::string, PackageMeta> packages;   // name@version (no peers) -> meta
   bool auto_install_peers = true;
+  std::vector<std::string> patched_dependencies;  // keys of patchedDependencies
 
   // Reads and validates `path`: lockfileVersion, every key and every reference. A snapshot
   // whose metadata is missing from `packages:` is an error (ERR_PNPM_LOCKFILE_MISSING_DEPENDENCY).

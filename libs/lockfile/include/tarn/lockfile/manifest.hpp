@@ -12,7 +12,7 @@ struct Manifest {
   std::string name, version;
   // In file order within each group.
   std::vector<std::pair<std::string, std::string>> dependencies, dev_dependencies,
-      optional_dependencies, peer_dependencies;
+      optional_dependencies, peer_dependencies, scripts;
 
   static Result<Manifest> load(const std::string& path);
   static Result<Manifest> parse(std::string_view text, const std::string& path);

@@ -26,6 +26,10 @@ class Fetcher {
  public:
   // `connections`: how many requests run at once (each on its own keep-alive connection).
   explicit Fetcher(size_t connections);
+  struct Options {
+    size_t connections = 24;
+  };
+  explicit Fetcher(const Options& o) : Fetcher(o.connections) {}
   ~Fetcher();
   Fetcher(const Fetcher&) = delete;
   Fetcher& operator=(const Fetcher&) = delete;
@@ -35,6 +39,8 @@ class Fetcher {
   void preconnect(const std::string& url);
   // Queues a GET. Thread-safe. `done` runs on the network thread; keep it short.
   void get(Request r, Callback done);
+  // The consumer is done with `bytes` of delivered bodies (backpressure accounting).
+  void release(size_t bytes);
   // Blocks until every queued request has called back.
   void wait_idle();
   // Waits at most `timeout`; true when every request has completed.

@@ -1,0 +1,214 @@
+// The command table: each command is a composition of library calls over parsed args.
+#include "tarn/cli/cli.hpp"
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <functional>
+
+#include "tarn/cli/args.hpp"
+#include "tarn/config/config.hpp"
+#include "tarn/fs/fs.hpp"
+#include "tarn/install/install.hpp"
+#include "tarn/lockfile/manifest.hpp"
+#include "tarn/store/store.hpp"
+
+#ifndef TARN_VERSION
+#define TARN_VERSION "0.0.0"
+#endif
+
+namespace tarn {
+
+namespace {
+
+using cli::Args;
+
+struct Command {
+  std::string_view name, alias, usage, summary;
+  std::function<Result<int>(const Args&, Reporter&)> run;
+};
+
+const std::vector<Command>& commands();
+
+InstallOptions install_options(const Args& a) {
+  InstallOptions o;
+  if (auto d = a.value("--dir")) o.dir = *d;
+  o.frozen_lockfile = a.has("--frozen-lockfile") && !a.has("--no-frozen-lockfile");
+  o.ignore_scripts = a.has("--ignore-scripts");
+  o.store_dir = a.value("--store-dir");
+  o.registry = a.value("--registry");
+  o.offline = a.has("--offline");
+  o.prefer_offline = a.has("--prefer-offline");
+  if (a.has("--no-optional")) o.optional = false;
+  bool prod = a.has("--prod") || a.has("--production"), dev = a.has("--dev");
+  if (prod && !dev) o.dev = false;
+  if (dev && !prod) o.prod = false, o.optional = false;
+  if (auto n = a.value("--network-concurrency")) o.network_concurrency = std::strtoul(n->c_str(), nullptr, 10);
+  return o;
+}
+
+Result<int> cmd_install(const Args& a, Reporter& rep) {
+  if (!a.positionals.empty())
+    return Error::failed(Code::Usage, "unexpected argument '" + printable(a.positionals[0]) +
+                                          "' found (to add a dependency, use tarn add)");
+  if (a.has("--filter"))
+    return Error::failed(Code::Unsupported, "failed to install: --filter is not supported by tarn yet; "
+                                            "tarn installs every project of the workspace");
+  if (auto r = install(install_options(a), rep); !r) return r.error();
+  return 0;
+}
+
+Result<int> cmd_not_yet(const Args& a, Reporter&) {
+  return Error::failed(Code::Unsupported, "failed to run tarn " + a.command +
+                                              ": tarn does not resolve dependencies yet (it installs from "
+                                              "pnpm-lock.yaml); use pnpm " + a.command);
+}
+
+Result<Settings> settings_for(const Args& a) {
+  std::string dir = fs::absolute(a.value("--dir").value_or("."));
+  return load_settings(dir, CliOverrides{a.value("--store-dir"), a.value("--registry")});
+}
+
+Result<int> cmd_store(const Args& a, Reporter&) {
+  std::string sub = a.positionals.empty() ? "" : a.positionals[0];
+  if (sub != "path")
+    return Error::failed(sub.empty() ? Code::Usage : Code::Unsupported,
+                         sub.empty() ? "tarn store needs a subcommand: path"
+                                     : "failed to run tarn store " + printable(sub) + ": not supported yet (tarn store path)");
+  auto s = settings_for(a);
+  if (!s) return s.error();
+  fmt::print("{}\n", Store::layout_dir(s->store_dir));
+  return 0;
+}
+
+// The nearest directory with a package.json, from --dir or the current directory.
+Result<std::string> project_dir(const Args& a) {
+  std::string start = fs::absolute(a.value("--dir").value_or("."));
+  for (std::string d = start;; d = fs::dirname(d)) {
+    if (fs::exists(fs::join(d, "package.json"))) return d;
+    if (d == "/" || d.empty()) break;
+  }
+  return Error::not_found(Code::NoImporterManifestFound, "No package.json was found in " + start + " or above");
+}
+
+std::string shell_quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Runs `line` with sh in `dir`, node_modules/.bin first on PATH, as pnpm's run and exec do.
+int run_shell(const std::string& dir, const std::string& line, const std::string& event) {
+  std::string path = fs::join(dir, "node_modules/.bin");
+  if (const char* old = std::getenv("PATH")) path += ":" + std::string(old);
+  ::setenv("PATH", path.c_str(), 1);
+  if (!event.empty()) ::setenv("npm_lifecycle_event", event.c_str(), 1);
+  if (::chdir(dir.c_str()) != 0) return 1;
+  int status = std::system(line.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+Result<int> cmd_run(const Args& a, Reporter& rep) {
+  if (a.positionals.empty()) return Error::failed(Code::Usage, "tarn run needs a script name");
+  auto dir = project_dir(a);
+  if (!dir) return dir.error();
+  auto m = Manifest::load(fs::join(*dir, "package.json"));
+  if (!m) return m.error();
+  const std::string& name = a.positionals[0];
+  for (auto& [script, cmd] : m->scripts) {
+    if (script != name) continue;
+    std::string line = cmd;
+    for (size_t i = 1; i < a.positionals.size(); ++i) line += " " + shell_quote(a.positionals[i]);
+    rep.info("> " + printable(m->name) + " " + printable(name) + " " + *dir + "\n> " + printable(line));
+    int code = run_shell(*dir, line, name);
+    if (code != 0) return Error::failed(Code::Lifecycle, "Command failed with exit code " + std::to_string(code) + ".");
+    return 0;
+  }
+  return Error::failed(Code::Usage, "Missing script: \"" + printable(name) + "\"");
+}
+
+Result<int> cmd_exec(const Args& a, Reporter&) {
+  if (a.positionals.empty()) return Error::failed(Code::Usage, "tarn exec needs a command");
+  auto dir = project_dir(a);
+  if (!dir) return dir.error();
+  std::string line;
+  for (auto& p : a.positionals) line += (line.empty() ? "" : " ") + shell_quote(p);
+  return run_shell(*dir, "exec " + line, "");
+}
+
+void print_help(const Command* c) {
+  if (!c) {
+    fmt::print("tarn {}: installs node_modules from pnpm-lock.yaml, as pnpm does\n\nUsage: tarn [options] <command>\n\nCommands:\n",
+               TARN_VERSION);
+    for (auto& k : commands()) fmt::print("  {:<10} {}\n", k.name, k.summary);
+  } else {
+    fmt::print("Usage: tarn {}\n\n{}\n", c->usage, c->summary);
+  }
+  fmt::print("\nOptions:\n");
+  for (auto& o : cli::option_table()) {
+    std::string left = o.short_name.empty() ? "    " : std::string(o.short_name) + ", ";
+    left += std::string(o.long_name) + (o.value_name.empty() ? "" : " " + std::string(o.value_name));
+    fmt::print("  {:<32} {}\n", left, o.help);
+  }
+}
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> t = {
+      {"install", "i", "install [options]", "install node_modules from pnpm-lock.yaml", cmd_install},
+      {"store", "", "store path", "print the store's directory", cmd_store},
+      {"run", "", "run <script> [args...]", "run a package.json script with node_modules/.bin on PATH", cmd_run},
+      {"exec", "", "exec <command> [args...]", "run a command with node_modules/.bin on PATH", cmd_exec},
+      {"add", "", "add <pkg>...", "not supported yet: tarn does not resolve", cmd_not_yet},
+      {"remove", "rm", "remove <pkg>...", "not supported yet: tarn does not resolve", cmd_not_yet},
+      {"update", "up", "update [pkg...]", "not supported yet: tarn does not resolve", cmd_not_yet},
+  };
+  return t;
+}
+
+const Command* find_command(std::string_view name) {
+  for (auto& c : commands())
+    if (c.name == name || (!c.alias.empty() && c.alias == name)) return &c;
+  return nullptr;
+}
+
+bool passthrough(std::string_view command) { return command == "run" || command == "exec"; }
+
+Reporter make_reporter(const Args& a, ReporterKind& kind) {
+  if (a.has("--silent") || a.value("--loglevel") == std::optional<std::string>("error")) kind = ReporterKind::Silent;
+  return Reporter(kind, a.has("--perf"));
+}
+
+// Usage errors print as pnpm's argument parser prints them, and exit 2.
+int fail_usage(const Error& e) {
+  fmt::print(stderr, "error: {}\n\nFor more information, try 'tarn help'.\n", e.message);
+  return info(Code::Usage).exit_status;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  auto args = cli::parse_args(std::vector<std::string_view>(argv + 1, argv + argc), passthrough);
+  if (!args) return fail_usage(args.error());
+  if (args->has("--version") || args->command == "version") return fmt::print("{}\n", TARN_VERSION), 0;
+  if (args->command.empty() || args->command == "help") {
+    print_help(args->positionals.empty() ? nullptr : find_command(args->positionals[0]));
+    return args->command.empty() && !args->has("--help") ? 1 : 0;
+  }
+  const Command* cmd = find_command(args->command);
+  if (!cmd) return fail_usage(Error::failed(Code::Usage, "unrecognized subcommand '" + printable(args->command) + "'"));
+  if (args->has("--help")) return print_help(cmd), 0;
+  ReporterKind kind = ReporterKind::Default;
+  if (auto r = args->value("--reporter"); r && !parse_reporter_kind(*r, kind))
+    return fail_usage(Error::failed(Code::Usage, "invalid value '" + printable(*r) + "' for '--reporter <name>'"));
+  Reporter reporter = make_reporter(*args, kind);
+  auto r = cmd->run(*args, reporter);
+  reporter.print_perf();
+  if (r) return *r;
+  if (r.error().code == Code::Usage) return fail_usage(r.error());
+  reporter.error(r.error());
+  return r.error().exit_status();
+}
+
+}  // namespace tarn

@@ -1,0 +1,63 @@
+#pragma once
+// One install's shared state. Passes (one file each, declared in passes.hpp) run in
+// sequence over it; each is parallel inside. Ownership: the context owns everything a
+// pass reads or writes; a pass keeps nothing after it returns.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host_node.hpp"
+#include "tarn/config/config.hpp"
+#include "tarn/fs/fs.hpp"
+#include "tarn/install/install.hpp"
+#include "tarn/linker/plan.hpp"
+#include "tarn/lockfile/lockfile.hpp"
+#include "tarn/lockfile/manifest.hpp"
+#include "tarn/net/fetcher.hpp"
+#include "tarn/store/store.hpp"
+
+namespace tarn {
+
+// One project of the workspace: the root, or a package matched by pnpm-workspace.yaml.
+struct Project {
+  ImporterId id;
+  std::string dir;            // absolute
+  std::string manifest_path;  // <dir>/package.json
+  std::string manifest_text;
+  Manifest manifest;
+};
+
+// Where each planned package comes from and whether the store already has it.
+struct Sources {
+  std::vector<char> cold;
+  size_t cold_count = 0;
+  // One download per missing tarball: the packages (slots) it fills. Two slots of one
+  // package (different peers) share a tarball.
+  std::vector<std::vector<size_t>> downloads;
+};
+
+struct InstallContext {
+  InstallContext(const InstallOptions& o, Reporter& r) : opts(o), rep(r) {}
+
+  const InstallOptions& opts;
+  Reporter& rep;
+  Settings settings;
+  std::string root_dir;  // absolute: the directory holding pnpm-lock.yaml
+  std::string lockfile_path, lockfile_text;
+  std::vector<Project> projects;  // the root first, then workspace packages by id
+  std::string identity;           // hash of every input that decides the tree
+  Lockfile lockfile;
+  InstallPlan plan;
+  std::optional<NodeProbe> node;
+  std::optional<Store> store;
+  std::optional<net::Fetcher> fetcher;
+  Sources sources;
+  std::optional<fs::Dir> root_fd;
+  bool modules_existed = false;
+
+  const Project& root() const { return projects.front(); }
+  // Opens connections early (TLS handshakes overlap with parsing and planning).
+  void start_fetcher();
+};
+
+}  // namespace tarn

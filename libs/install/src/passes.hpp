@@ -1,0 +1,24 @@
+#pragma once
+// The install's passes, in the order the driver runs them (install.cpp). One file each.
+#include "context.hpp"
+
+namespace tarn {
+
+Result<void> read_inputs(InstallContext& cx);         // read_inputs.cpp
+bool up_to_date(const InstallContext& cx);            // read_inputs.cpp
+Result<void> parse_inputs(InstallContext& cx);        // parse_inputs.cpp
+Result<void> check_frozen(const InstallContext& cx);  // frozen_check.cpp
+Result<void> check_supported(const InstallContext& cx);  // frozen_check.cpp: refuse what tarn cannot do yet
+Result<void> plan_layout(InstallContext& cx);         // plan_layout.cpp
+Result<void> check_store(InstallContext& cx);         // store_check.cpp
+Result<void> prune_links(InstallContext& cx);         // prune.cpp
+Result<void> fetch_and_link(InstallContext& cx);      // fetch_and_link.cpp
+Result<void> link_bin_shims(InstallContext& cx);      // fetch_and_link.cpp
+Result<void> run_project_scripts(InstallContext& cx); // scripts.cpp
+Result<void> write_state(const InstallContext& cx);   // write_state.cpp
+
+// Leaves nothing that looks complete after a failure (write_state.cpp).
+void discard_partial(const InstallContext& cx);
+void remove_completion_markers(const std::string& root_dir);
+
+}  // namespace tarn

@@ -1,0 +1,21 @@
+// Pass plan: every slot, path, link and bin decided up front (libs/linker's planner).
+#include "passes.hpp"
+
+namespace tarn {
+
+Result<void> plan_layout(InstallContext& cx) {
+  PlanOptions popt;
+  popt.include = Include{cx.opts.prod, cx.opts.dev, cx.opts.optional};
+  popt.project_dir = cx.root_dir;
+  popt.node_version = [&cx] { return cx.node->get(); };
+  for (auto& p : cx.projects)
+    if (auto name = PkgName::parse(p.manifest.name); name && !p.id.is_root())
+      popt.workspace_packages.emplace_back(p.id, *name);
+  auto plan = make_plan(cx.lockfile, cx.settings, popt);
+  if (!plan) return plan.error();
+  cx.plan = std::move(*plan);
+  cx.rep.set_total(cx.plan.packages.size());
+  return {};
+}
+
+}  // namespace tarn

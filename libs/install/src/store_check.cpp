@@ -1,0 +1,50 @@
+// Pass store-check: each planned package's tarball URL and store address, and which ones
+// the store lacks (those become downloads, one per tarball).
+#include <tbb/parallel_for.h>
+
+#include <unordered_map>
+
+#include "passes.hpp"
+
+namespace tarn {
+
+namespace {
+
+Error offline_error(const InstallContext& cx) {
+  std::string names;
+  size_t shown = 0;
+  for (size_t i = 0; i < cx.plan.packages.size() && shown < 5; ++i)
+    if (cx.sources.cold[i]) names += (shown++ ? ", " : "") + cx.plan.packages[i].snapshot->key.str();
+  size_t n = cx.sources.cold_count;
+  return Error::failed(Code::NoOfflineTarball, "failed to install offline: " + std::to_string(n) +
+                                                   " packages are not in the store (" + names + (n > 5 ? ", ..." : "") + ")");
+}
+
+}  // namespace
+
+Result<void> check_store(InstallContext& cx) {
+  auto& pkgs = cx.plan.packages;
+  Sources& src = cx.sources;
+  src.cold.assign(pkgs.size(), 0);
+  tbb::parallel_for(size_t(0), pkgs.size(), [&](size_t i) {
+    auto& p = pkgs[i];
+    const PackageMeta& m = *p.meta;
+    p.tarball_url = !m.tarball.empty()
+                        ? m.tarball
+                        : cx.settings.tarball_url(p.snapshot->key.name(), p.snapshot->key.version());
+    p.store_key = m.integrity ? StoreKey::from_integrity(*m.integrity) : StoreKey::from_url(p.tarball_url.str());
+    src.cold[i] = !cx.store->has(p.store_key);
+  });
+  std::unordered_map<std::string_view, size_t> download_of;
+  for (size_t i = 0; i < pkgs.size(); ++i) {
+    if (!src.cold[i]) continue;
+    ++src.cold_count;
+    auto [it, fresh] = download_of.emplace(pkgs[i].store_key.rel(), src.downloads.size());
+    if (fresh) src.downloads.emplace_back();
+    src.downloads[it->second].push_back(i);
+  }
+  if (cx.opts.offline && src.cold_count) return offline_error(cx);
+  return {};
+}
+
+}  // namespace tarn
