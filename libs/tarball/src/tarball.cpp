@@ -52,8 +52,8 @@ Integrity compute_sha512(std::span<const uint8_t> data) {
 
 namespace {
 
-// Inflated bytes handed to libarchive per read: big enough that the read callback is not
-// the cost (see the bench in test/tarball), small enough that memory does not notice it.
+// Inflated bytes handed to libarchive per read. 64 KiB to 4 MiB measured the same
+// (typescript 5.9, 23.6 MB unpacked: 55-58 ms CPU); this keeps memory unnoticeable.
 constexpr size_t kChunk = 256 << 10;
 // npm pack pads the tar to 512-byte blocks and GNU tar to 10 KiB records, so more than this
 // after the end-of-archive marker is a bomb, not padding.
@@ -131,8 +131,8 @@ Result<void> TarSource::open(uint64_t whole_buffer_max) {
   return {};
 }
 
-// libdeflate inflates a whole buffer ~2x faster than zlib streams (bench in test/tarball)
-// but needs the output size up front. The gzip trailer's ISIZE gives it (mod 2^32) and may
+// libdeflate inflates a whole buffer ~2x faster than zlib streams (typescript 5.9 with the
+// blob writes: 27 vs 56 ms CPU; react-dom 18: 6 vs 12.5 ms; bench in test/tarball) but needs the output size up front. The gzip trailer's ISIZE gives it (mod 2^32) and may
 // lie, so it is believed only up to `max` and 64x the body (npm tarballs measure 3-9x), and
 // any mismatch streams instead: memory stays bounded whatever the trailer says.
 bool TarSource::try_whole(uint64_t max) {
