@@ -132,9 +132,10 @@ Result<void> TarSource::open(uint64_t whole_buffer_max) {
 }
 
 // libdeflate inflates a whole buffer ~2x faster than zlib streams (typescript 5.9 with the
-// blob writes: 27 vs 56 ms CPU; react-dom 18: 6 vs 12.5 ms; bench in test/tarball) but needs the output size up front. The gzip trailer's ISIZE gives it (mod 2^32) and may
-// lie, so it is believed only up to `max` and 64x the body (npm tarballs measure 3-9x), and
-// any mismatch streams instead: memory stays bounded whatever the trailer says.
+// blob writes: 27 vs 56 ms CPU; react-dom 18: 6 vs 12.5 ms; bench in test/tarball) but
+// needs the output size up front. The gzip trailer's ISIZE gives it (mod 2^32) and may lie,
+// so it is believed only up to `max` and 64x the body (npm tarballs measure 3-9x), and any
+// mismatch streams instead: memory stays bounded whatever the trailer says.
 bool TarSource::try_whole(uint64_t max) {
   size_t n = body_.size();
   if (n < 18) return false;
