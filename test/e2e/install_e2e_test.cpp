@@ -296,3 +296,63 @@ TEST_CASE("tarn --version and tarn help") {
   CHECK(run("frobnicate", t.path()).status == 2);
   CHECK(run("install --bogus", t.path()).status == 2);
 }
+
+// Hostile tarballs, built by hand (the bombs in ~1 MB, the 8 GB entry as one header).
+#include "../tarball/hostile.hpp"
+
+TEST_CASE("hostile tarballs are refused under a 256 MB address-space limit: exit 1, the code, no node_modules") {
+  namespace h = tarn::test::hostile;
+  struct Case {
+    const char* name;
+    std::vector<uint8_t> body;
+    const char* code;
+  };
+  TempDir outside;
+  std::vector<Case> cases = {
+      {"path traversal", make_tgz({{"package/package.json", "{}"}, {"package/../../escape.txt", "x"}}),
+       "ERR_PNPM_TARBALL_EXTRACT"},
+      {"absolute path", make_tgz({{"package/package.json", "{}"}, {outside.path() + "/x", "x"}}),
+       "ERR_PNPM_TARBALL_EXTRACT"},
+      {"symlink escape", make_tgz({{"package/package.json", "{}"}, {"package/l", "../../..", 0777, 'l'}}),
+       "ERR_PNPM_TARBALL_EXTRACT"},
+      {"hard-link escape", make_tgz({{"package/package.json", "{}"}, {"package/hl", "../../x", 0644, 'h'}}),
+       "ERR_PNPM_TARBALL_EXTRACT"},
+      {"symlink to a dir outside, then a file through it",
+       make_tgz({{"package/package.json", "{}"}, {"package/d", outside.path(), 0777, 'l'}, {"package/d/x", "x"}}),
+       "ERR_PNPM_TARBALL_EXTRACT"},
+      {"gzip bomb: 1.5 GiB of zeros", h::zero_bomb(1536), "ERR_PNPM_TARBALL_TOO_LARGE"},
+      {"lying gzip ISIZE (3.75 GiB)", h::lying_isize(), "ERR_PNPM_TARBALL_EXTRACT"},
+      {"8 GB declared entry", h::declares_8gb(), "ERR_PNPM_TARBALL_TOO_LARGE"},
+      {"HTML page instead of a tarball", h::html_page(), "ERR_PNPM_TARBALL_EXTRACT"},
+      {"truncated gzip", h::truncated_gzip(), "ERR_PNPM_TARBALL_EXTRACT"},
+      {"empty body", {}, "ERR_PNPM_TARBALL_EXTRACT"},
+  };
+  // RLIMIT_AS is usable: tarn with its TBB workers and network thread (8 MB stack
+  // reservations each) runs in 256 MB of address space; a whole-tar buffer would not fit.
+  bool timed = std::filesystem::exists("/usr/bin/time");
+  for (auto& c : cases) {
+    SECTION(c.name) {
+      World w;
+      w.integrity["alpha@1.0.0"] = sri_sha512(c.body);  // verification passes: extraction must refuse
+      w.server.put("/alpha/-/alpha-1.0.0.tgz", c.body);
+      write_file(w.project + "/pnpm-lock.yaml", w.lockfile());
+      std::string limit = "prlimit --as=268435456 " + std::string(timed ? "/usr/bin/time -f 'peak-rss-kb %M' " : "");
+      auto r = run_shell(limit + "'" TARN_BINARY "' install --frozen-lockfile --store-dir '" + w.store +
+                             "' --reporter=append-only",
+                         w.project);
+      INFO(r.output);
+      CHECK(r.status == 1);  // not 128+signal from a crash, not 0
+      CHECK(r.output.find(c.code) != std::string::npos);
+      CHECK(r.output.find("alpha@1.0.0") != std::string::npos);
+      CHECK(r.output.find("bad_alloc") == std::string::npos);
+      CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules"));
+      CHECK_FALSE(std::filesystem::exists(w.tmp.path() + "/escape.txt"));
+      CHECK_FALSE(std::filesystem::exists(outside.path() + "/x"));
+      if (auto at = r.output.find("peak-rss-kb "); at != std::string::npos) {
+        long kb = std::stol(r.output.substr(at + 12));
+        CAPTURE(c.name);
+        CHECK(kb < 128 * 1024);  // measured ~16 MB for every case; the bomb's tar alone is 1.5 GiB
+      }
+    }
+  }
+}
