@@ -356,3 +356,146 @@ TEST_CASE("hostile tarballs are refused under a 256 MB address-space limit: exit
     }
   }
 }
+
+namespace {
+
+// The World's lockfile with a workspace: the root keeps alpha; packages/app depends on
+// packages/lib through workspace:* and on beta; packages/lib has a bin.
+void make_workspace(World& w) {
+  write_file(w.project + "/pnpm-workspace.yaml", "packages:\n  - 'packages/*'\n");
+  write_file(w.project + "/package.json", R"({"name":"root","dependencies":{"alpha":"^1.0.0"}})");
+  write_file(w.project + "/packages/app/package.json",
+             R"({"name":"app","version":"1.0.0","dependencies":{"lib":"workspace:*","beta":"^1.0.0"}})");
+  write_file(w.project + "/packages/app/index.js", "console.log(require('lib'))\n");
+  write_file(w.project + "/packages/lib/package.json",
+             R"({"name":"lib","version":"1.0.0","main":"index.js","bin":{"lib-cli":"cli.js"},"dependencies":{"beta":"^1.0.0"}})");
+  write_file(w.project + "/packages/lib/index.js", "module.exports = 'lib+' + require('beta')\n");
+  write_file(w.project + "/packages/lib/cli.js", "#!/usr/bin/env node\nconsole.log(require('./index.js'))\n");
+  std::string lock = w.lockfile();
+  std::string importers =
+      "\n  packages/app:\n    dependencies:\n      beta:\n        specifier: ^1.0.0\n        version: 1.0.0\n"
+      "      lib:\n        specifier: workspace:*\n        version: link:../lib\n"
+      "\n  packages/lib:\n    dependencies:\n      beta:\n        specifier: ^1.0.0\n        version: 1.0.0\n";
+  auto at = lock.find("\npackages:\n");
+  lock.insert(at, importers);
+  // The root no longer depends on @scope/gamma.
+  auto g = lock.find("      '@scope/gamma':");
+  lock.erase(g, lock.find("      alpha:") - g);
+  write_file(w.project + "/pnpm-lock.yaml", lock);
+}
+
+bool has_line(const std::vector<std::string>& listing, const std::string& line) {
+  return std::find(listing.begin(), listing.end(), line) != listing.end();
+}
+
+}  // namespace
+
+TEST_CASE("workspace: every importer gets its node_modules, workspace links and bins, found from a subfolder") {
+  World w;
+  make_workspace(w);
+  auto r = run("install --frozen-lockfile --store-dir '" + w.store + "' --reporter=append-only",
+               w.project + "/packages/app");
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  auto l = layout_listing(w.project);
+  CHECK(has_line(l, "l packages/app/node_modules/lib -> packages/lib"));
+  CHECK(has_line(l, "l packages/app/node_modules/beta -> node_modules/.pnpm/beta@1.0.0/node_modules/beta"));
+  CHECK(has_line(l, "l packages/lib/node_modules/beta -> node_modules/.pnpm/beta@1.0.0/node_modules/beta"));
+  CHECK(has_line(l, "b packages/app/node_modules/.bin/lib-cli x"));
+  CHECK(has_line(l, "l node_modules/.pnpm/node_modules/lib -> packages/lib"));
+  CHECK_FALSE(std::filesystem::exists(w.project + "/packages/app/node_modules/.modules.yaml"));
+  auto node = run_shell("node index.js", w.project + "/packages/app");
+  CHECK(node.output == "lib+beta-one\n");
+  auto bin = run_shell("node_modules/.bin/lib-cli", w.project + "/packages/app");
+  CHECK(bin.output == "lib+beta-one\n");
+}
+
+TEST_CASE("workspace: a project whose package.json disagrees with its importer fails the frozen check") {
+  World w;
+  make_workspace(w);
+  write_file(w.project + "/packages/lib/package.json", R"({"name":"lib","dependencies":{"beta":"^1.0.0","alpha":"1"}})");
+  auto r = w.install();
+  CHECK(r.status == 1);
+  CHECK(r.output.find("ERR_PNPM_OUTDATED_LOCKFILE") != std::string::npos);
+  CHECK(r.output.find("importers[\"packages/lib\"]") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules"));
+}
+
+TEST_CASE("pruning: links and bins the new lockfile drops are removed, the orphaned slot stays") {
+  World w;
+  REQUIRE(w.install().status == 0);
+  REQUIRE(std::filesystem::is_symlink(w.project + "/node_modules/@scope/gamma"));
+  make_workspace(w);  // the root's lockfile no longer has @scope/gamma
+  auto r = w.install();
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules/@scope/gamma"));
+  CHECK(std::filesystem::exists(w.project + "/node_modules/.pnpm/@scope+gamma@2.0.0"));
+  CHECK(std::filesystem::is_symlink(w.project + "/node_modules/alpha"));
+  auto prod = w.install("--dev");  // alpha is a prod dependency: --dev drops it
+  REQUIRE(prod.status == 0);
+  CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules/alpha"));
+  CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules/.bin/alpha"));
+}
+
+TEST_CASE("scripts: unapproved dependency builds fail as pnpm 12 does, the project postinstall runs") {
+  struct Row {
+    std::string workspace_yaml, flags;
+    int status;
+    std::string expect;
+  };
+  for (auto& row : {Row{"", "", 1, "ERR_PNPM_IGNORED_BUILDS"}, Row{"", "--ignore-scripts", 0, ""},
+                    Row{"allowBuilds:\n  beta: false\n", "", 0, "ran"},
+                    Row{"strictDepBuilds: false\n", "", 0, "Ignored build scripts: beta"},
+                    Row{"allowBuilds:\n  beta: true\n", "", 1, "ERR_TARN_UNSUPPORTED"}}) {
+    CAPTURE(row.workspace_yaml, row.flags);
+    World w;
+    w.publish({"beta", "1.0.0",
+               {{"package/package.json", R"({"name":"beta","version":"1.0.0","scripts":{"postinstall":"node x.js"}})"},
+                {"package/index.js", "module.exports = 'beta-one'\n"}}});
+    write_file(w.project + "/pnpm-lock.yaml", w.lockfile());
+    write_file(w.project + "/package.json", R"({"name":"e2e","version":"1.0.0",
+      "dependencies":{"alpha":"^1.0.0","@scope/gamma":"^2.0.0"},"scripts":{"postinstall":"echo ran > ran.txt && echo ran"}})");
+    if (!row.workspace_yaml.empty()) write_file(w.project + "/pnpm-workspace.yaml", row.workspace_yaml);
+    auto r = w.install(row.flags);
+    INFO(r.output);
+    CHECK(r.status == row.status);
+    CHECK(r.output.find(row.expect) != std::string::npos);
+    CHECK(std::filesystem::exists(w.project + "/ran.txt") == (row.status == 0 && row.flags.empty()));
+    CHECK(std::filesystem::exists(w.project + "/node_modules/.modules.yaml") == (row.status == 0));
+  }
+}
+
+TEST_CASE("scripts: a failing project script is ELIFECYCLE, exit 1, and the tree is not marked complete") {
+  World w;
+  write_file(w.project + "/package.json", R"({"name":"e2e","version":"1.0.0",
+      "dependencies":{"alpha":"^1.0.0","@scope/gamma":"^2.0.0"},"scripts":{"prepare":"exit 3"}})");
+  auto r = w.install();
+  CHECK(r.status == 1);
+  CHECK(r.output.find("ELIFECYCLE") != std::string::npos);
+  CHECK(r.output.find("prepare") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules/.modules.yaml"));
+}
+
+TEST_CASE("cli: exit codes and global options as pnpm's") {
+  World w;
+  struct Row {
+    std::string args;
+    int status;
+    std::string expect;
+  };
+  for (auto& row : {Row{"-C project install --frozen-lockfile --store-dir store --reporter=silent", 0, ""},
+                    Row{"install --store-dir", 2, "a value is required for '--store-dir <dir>'"},
+                    Row{"install --bogus", 2, "unexpected argument '--bogus' found"},
+                    Row{"frobnicate", 2, "unrecognized subcommand 'frobnicate'"},
+                    Row{"--store-dir store store path", 0, "/store/v"},
+                    Row{"-C project install --filter x", 1, "ERR_TARN_UNSUPPORTED"},
+                    Row{"add lodash", 1, "ERR_TARN_UNSUPPORTED"},
+                    Row{"install --help", 0, "--frozen-lockfile"},
+                    Row{"-C project run missing", 2, "Missing script"}}) {
+    CAPTURE(row.args);
+    auto r = run(row.args, w.tmp.path());
+    CHECK(r.status == row.status);
+    CHECK(r.output.find(row.expect) != std::string::npos);
+  }
+}
