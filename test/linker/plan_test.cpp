@@ -122,7 +122,7 @@ TEST_CASE("plan: slots, dependency links, root links and skipped optionals") {
   CHECK(locs == std::vector<std::string>{"node_modules/.pnpm/peer-p@2.0.0/node_modules/peer-p", "node_modules/dev-tool"});
 }
 
-TEST_CASE("plan: --prod leaves devDependencies out; supportedArchitectures brings platforms in") {
+TEST_CASE("plan: --prod leaves devDependencies out, supportedArchitectures brings platforms in") {
   auto lf = Lockfile::parse(kLock, "pnpm-lock.yaml");
   REQUIRE(lf);
   Settings s;

@@ -21,7 +21,7 @@ TEST_CASE("URLs split into origin and target") {
   CHECK_FALSE(net::parse_url("ftp://x/y"));
 }
 
-TEST_CASE("fetcher: many GETs over few keep-alive connections; 404 is 'not found'") {
+TEST_CASE("fetcher: many GETs over few keep-alive connections, 404 is 'not found'") {
   test::RegistryServer server;
   for (int i = 0; i < 50; ++i) server.put("/f" + std::to_string(i), std::vector<uint8_t>(1000 + i, 'x'));
   std::mutex mu;
