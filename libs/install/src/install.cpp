@@ -153,31 +153,6 @@ Result<Sources> check_store(InstallPlan& plan, const Settings& s, const Store& s
   return src;
 }
 
-// Downloaded bodies waiting for extraction. A fast registry (loopback, a LAN cache)
-// outruns extraction; capping the wait keeps peak memory flat as lockfiles grow (the 10x
-// synthetic lockfile peaked at 249 MB uncapped).
-class Backlog {
- public:
-  void add(size_t n) {
-    std::unique_lock lk(mu_);
-    cv_.wait(lk, [&] { return bytes_ < kMax; });
-    bytes_ += n;
-  }
-  void remove(size_t n) {
-    {
-      std::lock_guard lk(mu_);
-      bytes_ -= n;
-    }
-    cv_.notify_all();
-  }
-
- private:
-  static constexpr size_t kMax = 24u << 20;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  size_t bytes_ = 0;
-};
-
 // The overlapped pass. Directories first; then, in parallel: every slot's symlinks and the
 // import of stored packages (graph-only work, never waiting on the network), while the
 // network thread streams missing tarballs into TBB tasks that verify, extract, commit to
@@ -189,20 +164,18 @@ Result<void> fetch_and_link(const InstallPlan& plan, const Sources& src, const S
   if (!errs.empty()) return errs.merged("creating directories");
 
   tbb::task_group cold_tasks;
-  Backlog backlog;
   for (const std::vector<size_t>& slots : src.downloads) {
     const PlannedPackage& first = plan.packages[slots.front()];
     net::Request req{first.tarball_url, s.authorization_for(first.tarball_url), first.snapshot->key.str()};
     fetcher->get(std::move(req), [&](Result<net::Body>&& body) {
       if (!body) return errs.add(body.error());
       rep.add_downloaded();
-      backlog.add(body->size());  // blocks the network thread while extraction is far behind
       cold_tasks.run([&, b = std::make_shared<net::Body>(std::move(*body))] {
-        struct Release {
-          Backlog& backlog;
+        struct Release {  // the fetcher holds back further bodies until extraction catches up
+          net::Fetcher& fetcher;
           size_t n;
-          ~Release() { backlog.remove(n); }
-        } release{backlog, b->size()};
+          ~Release() { fetcher.release(n); }
+        } release{*fetcher, b->size()};
         const PlannedPackage& p = plan.packages[slots.front()];
         auto staging = store.begin();
         if (!staging) return errs.add(staging.error());
@@ -298,7 +271,7 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
   std::optional<net::Fetcher> fetcher;
   auto start_fetcher = [&] {
     if (fetcher || o.offline) return;
-    fetcher.emplace(in->settings.network_concurrency);
+    fetcher.emplace(net::Fetcher::Options{.connections = in->settings.network_concurrency});
     fetcher->preconnect(in->settings.registry);
   };
   if (!Store::exists(in->settings.store_dir)) start_fetcher();
