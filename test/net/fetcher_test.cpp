@@ -1,11 +1,76 @@
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "tarn/net/fetcher.hpp"
 #include "testing.hpp"
 
 using namespace tarn;
+using namespace std::chrono_literals;
+using Fault = test::RegistryServer::Fault;
+using Clock = std::chrono::steady_clock;
+using ms = std::chrono::milliseconds;
+
+namespace {
+
+// Timeouts small enough to keep the suite fast; backoff 10 ms, 20 ms, ...
+net::Fetcher::Options fast() {
+  net::Fetcher::Options o;
+  o.connections = 1;
+  o.fetch_retries = 2;
+  o.fetch_retry_factor = 2;
+  o.fetch_retry_mintimeout = 10ms;
+  o.fetch_retry_maxtimeout = 2000ms;
+  o.fetch_timeout = 200ms;
+  o.max_body_bytes = 1 << 20;
+  return o;
+}
+
+struct Fetched {
+  std::optional<Result<net::Body>> result;
+  int calls = 0;
+  ms elapsed{0};
+};
+
+Fetched fetch_one(const net::Fetcher::Options& o, net::Request r) {
+  Fetched out;
+  auto t0 = Clock::now();
+  {
+    net::Fetcher f(o);
+    f.get(std::move(r), [&](Result<net::Body>&& b) {
+      out.result = std::move(b);
+      out.calls++;
+    });
+    REQUIRE(f.wait_idle_for(10s));
+  }
+  out.elapsed = std::chrono::duration_cast<ms>(Clock::now() - t0);
+  return out;
+}
+
+Fault misbehave(Fault::Kind kind, int times = -1) {
+  Fault f;
+  f.kind = kind;
+  f.times = times;
+  return f;
+}
+Fault status(unsigned code, int times = -1, std::string retry_after = "") {
+  Fault f = misbehave(Fault::Status, times);
+  f.status = code;
+  f.retry_after = std::move(retry_after);
+  return f;
+}
+Fault redirect(std::string to) {
+  Fault f = misbehave(Fault::Redirect);
+  f.location = std::move(to);
+  return f;
+}
+
+std::vector<uint8_t> bytes(size_t n, char c = 'x') { return std::vector<uint8_t>(n, static_cast<uint8_t>(c)); }
+
+}  // namespace
 
 TEST_CASE("URLs split into origin and target") {
   auto u = net::parse_url("https://registry.npmjs.org/@s/x/-/x-1.0.0.tgz");
@@ -27,13 +92,14 @@ TEST_CASE("fetcher: many GETs over few keep-alive connections, 404 is 'not found
   std::mutex mu;
   size_t ok = 0, not_found = 0, bytes = 0;
   {
-    net::Fetcher f(4);
+    net::Fetcher f({.connections = 4});
     f.preconnect(server.url());
     for (int i = 0; i < 51; ++i) {
       f.get({server.url() + "f" + std::to_string(i), std::nullopt, "f" + std::to_string(i)}, [&](Result<net::Body>&& r) {
         std::lock_guard lk(mu);
         if (r) ok++, bytes += r->size();
         else if (r.error().is_not_found() && r.error().code_name() == "ERR_PNPM_FETCH_404") not_found++;
+        if (r) f.release(r->size());
       });
     }
     f.wait_idle();
@@ -46,12 +112,216 @@ TEST_CASE("fetcher: many GETs over few keep-alive connections, 404 is 'not found
 }
 
 TEST_CASE("fetcher: an unreachable host fails with the URL in the message") {
-  net::Fetcher f(1);
-  std::string msg;
-  f.get({"http://127.0.0.1:1/x.tgz", std::nullopt, "x@1.0.0"}, [&](Result<net::Body>&& r) {
-    if (!r) msg = r.error().message;
+  auto r = fetch_one(fast(), {"http://127.0.0.1:1/x.tgz", std::nullopt, "x@1.0.0"});
+  REQUIRE(r.result);
+  REQUIRE_FALSE(*r.result);
+  CHECK(r.result->error().code_name() == "ERR_TARN_FETCH_FAILED");
+  CHECK(r.result->error().message.find("127.0.0.1:1/x.tgz") != std::string::npos);
+  CHECK(r.result->error().message.find("x@1.0.0") != std::string::npos);
+}
+
+TEST_CASE("fetcher: each server fault ends in the pnpm outcome, in bounded time") {
+  struct Row {
+    const char* name;
+    std::optional<Fault> fault;
+    const char* code;  // nullptr: succeeds, with the body
+    size_t requests;   // the server saw exactly this many
+    ms min, max;       // elapsed
+    std::function<void(net::Fetcher::Options&)> tweak = nullptr;
+    size_t body = 64 << 10;
+  };
+  std::vector<Row> rows{
+      {"healthy", std::nullopt, nullptr, 1, 0ms, 1000ms},
+      {"500 once, then success", status(500, 1), nullptr, 2, 10ms, 1000ms},
+      {"408 once, then success", status(408, 1), nullptr, 2, 10ms, 1000ms},
+      {"503 always: fetch_retries + 1 attempts", status(503, -1), "ERR_PNPM_FETCH_503", 3, 30ms, 1500ms},
+      {"404 is not retried", status(404, -1), "ERR_PNPM_FETCH_404", 1, 0ms, 1000ms},
+      {"403 is not retried", status(403, -1), "ERR_PNPM_FETCH_403", 1, 0ms, 1000ms},
+      {"reset mid-body once", misbehave(Fault::ResetMidBody, 1), nullptr, 2, 10ms, 1000ms},
+      {"reset mid-body always", misbehave(Fault::ResetMidBody), "ERR_TARN_FETCH_FAILED", 3, 30ms, 1500ms},
+      {"truncated body once", misbehave(Fault::Truncate, 1), nullptr, 2, 10ms, 1000ms},
+      {"truncated body always", misbehave(Fault::Truncate), "ERR_TARN_FETCH_FAILED", 3, 30ms, 1500ms},
+      {"stall once", misbehave(Fault::Stall, 1), nullptr, 2, 200ms, 1500ms},
+      {"stall always", misbehave(Fault::Stall), "ERR_TARN_FETCH_TIMEOUT", 3, 600ms, 2500ms},
+      {"endless body: fails at the cap, not retried", misbehave(Fault::Endless), "ERR_PNPM_TARBALL_TOO_LARGE", 1, 0ms, 1500ms},
+      // Under fetch_timeout: the error comes from the header alone, no body is awaited.
+      {"Content-Length over the cap", misbehave(Fault::HugeLength), "ERR_PNPM_TARBALL_TOO_LARGE", 1, 0ms, 150ms},
+      {"body over the cap", std::nullopt, "ERR_PNPM_TARBALL_TOO_LARGE", 1, 0ms, 1000ms, nullptr, (1 << 20) + 1},
+      {"429 with Retry-After: 1 waits a second", status(429, 1, "1"), nullptr, 2, 950ms, 2500ms},
+      {"503 Retry-After is capped by maxtimeout", status(503, 1, "30"), nullptr, 2, 300ms, 1500ms,
+       [](auto& o) { o.fetch_retry_maxtimeout = 300ms; }},
+      {"backoff is min(mintimeout * factor^n, maxtimeout)", status(500, -1), "ERR_PNPM_FETCH_500", 4, 600ms,
+       1500ms, [](auto& o) { o.fetch_retries = 3, o.fetch_retry_mintimeout = 100ms, o.fetch_retry_factor = 3,
+                             o.fetch_retry_maxtimeout = 250ms; }},  // waits 100 + 250 + 250
+      {"fetch_retries = 0", status(500, 1), "ERR_PNPM_FETCH_500", 1, 0ms, 1000ms,
+       [](auto& o) { o.fetch_retries = 0; }},
+  };
+  for (const Row& row : rows) {
+    SECTION(row.name) {
+      test::RegistryServer server;
+      auto body = bytes(row.body, 'p');
+      server.put("/pkg.tgz", body);
+      if (row.fault) server.fault("/pkg.tgz", *row.fault);
+      auto opts = fast();
+      if (row.tweak) row.tweak(opts);
+      auto r = fetch_one(opts, {server.url() + "pkg.tgz", std::nullopt, "pkg@1.0.0"});
+      CHECK(r.calls == 1);
+      REQUIRE(r.result);
+      if (row.code) {
+        REQUIRE_FALSE(*r.result);
+        CHECK(r.result->error().code_name() == row.code);
+        CHECK(r.result->error().message.find("pkg@1.0.0") != std::string::npos);
+      } else {
+        REQUIRE(*r.result);
+        CHECK(**r.result == body);
+      }
+      CHECK(server.requests("/pkg.tgz") == row.requests);
+      CHECK(r.elapsed >= row.min);
+      CHECK(r.elapsed < row.max);
+    }
+  }
+}
+
+TEST_CASE("fetcher: Authorization is sent to the request's origin only, across redirects") {
+  test::RegistryServer a, b;
+  a.put("/pkg.tgz", bytes(100));
+  a.put("/back.tgz", bytes(100));
+  b.put("/pkg.tgz", bytes(100));
+  a.fault("/cross", redirect(b.url() + "pkg.tgz"));
+  a.fault("/same", redirect("/pkg.tgz"));
+  a.fault("/away-and-back", redirect(b.url() + "bounce"));
+  b.fault("/bounce", redirect(a.url() + "back.tgz"));
+  struct Row {
+    const char* name;
+    const char* path;
+    const test::RegistryServer* final_server;
+    const char* final_target;
+    bool final_has_auth;
+  };
+  std::vector<Row> rows{
+      {"redirect to another origin drops it", "cross", &b, "/pkg.tgz", false},
+      {"redirect within the origin keeps it", "same", &a, "/pkg.tgz", true},
+      {"dropped for good, even when a later hop comes back", "away-and-back", &a, "/back.tgz", false},
+  };
+  for (const Row& row : rows) {
+    SECTION(row.name) {
+      auto r = fetch_one(fast(), {a.url() + row.path, "Bearer s3cret", "pkg@1.0.0"});
+      REQUIRE(r.result);
+      REQUIRE(*r.result);
+      CHECK((*r.result)->size() == 100);
+      auto first = a.received();
+      REQUIRE(!first.empty());
+      CHECK(first.front().headers["authorization"] == "Bearer s3cret");
+      auto seen = row.final_server->received();
+      REQUIRE(!seen.empty());
+      CHECK(seen.back().target == row.final_target);
+      CHECK(seen.back().headers.count("authorization") == (row.final_has_auth ? 1u : 0u));
+    }
+  }
+}
+
+TEST_CASE("fetcher: a keep-alive connection the server closed is retried at once, without a retry") {
+  test::RegistryServer server;
+  server.put("/a", bytes(10));
+  server.put("/b", bytes(20));
+  server.fault("/a", misbehave(Fault::CloseAfter));
+  auto opts = fast();
+  opts.fetch_retries = 0;
+  opts.fetch_retry_mintimeout = 5000ms;
+  net::Fetcher f(opts);
+  std::vector<Result<net::Body>> got;
+  for (const char* path : {"a", "b"}) {
+    f.get({server.url() + path, std::nullopt, path}, [&](Result<net::Body>&& r) { got.push_back(std::move(r)); });
+    REQUIRE(f.wait_idle_for(2s));  // a retry would wait 5 s
+    std::this_thread::sleep_for(50ms);  // the server has closed its end by now
+  }
+  REQUIRE(got.size() == 2);
+  CHECK(got[0]);
+  REQUIRE(got[1]);
+  CHECK(got[1]->size() == 20);
+  CHECK(f.connections_opened() == 2);
+}
+
+TEST_CASE("fetcher: backpressure holds bodies back while the network thread keeps serving") {
+  constexpr size_t kBody = 100 << 10, kCap = 256 << 10, kCount = 12;
+  test::RegistryServer server;
+  for (size_t i = 0; i < kCount; ++i) server.put("/big" + std::to_string(i), bytes(kBody, 'a' + i));
+  server.fault("/stalls", misbehave(Fault::Stall));
+  auto opts = fast();
+  opts.connections = 2;
+  opts.fetch_retries = 0;
+  opts.max_pending_bytes = kCap;
+  net::Fetcher f(opts);
+
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t outstanding = 0, most = 0, delivered = 0, ok = 0;
+  std::optional<Error> stalled;
+  // The stalled request is in flight before the cap is reached; its timeout must still fire
+  // while the consumer holds every byte (a blocked network thread would never see it).
+  f.get({server.url() + "stalls", std::nullopt, "stalls@1.0.0"}, [&](Result<net::Body>&& r) {
+    std::lock_guard lk(mu);
+    if (!r) stalled = r.error();
+    cv.notify_all();
   });
-  f.wait_idle();
-  CHECK(msg.find("127.0.0.1:1/x.tgz") != std::string::npos);
-  CHECK(msg.find("x@1.0.0") != std::string::npos);
+  for (size_t i = 0; i < kCount; ++i)
+    f.get({server.url() + "big" + std::to_string(i), std::nullopt, "big"}, [&, i](Result<net::Body>&& r) {
+      std::lock_guard lk(mu);
+      if (r && *r == bytes(kBody, 'a' + i)) ok++;
+      outstanding += r ? r->size() : 0;
+      most = std::max(most, outstanding);
+      delivered++;
+      cv.notify_all();
+    });
+
+  std::unique_lock lk(mu);
+  REQUIRE(cv.wait_for(lk, 3s, [&] { return stalled.has_value() && delivered >= 3; }));
+  CHECK(stalled->code_name() == "ERR_TARN_FETCH_TIMEOUT");
+  cv.wait_for(lk, 100ms);  // time to (wrongly) start or deliver more
+  CHECK(outstanding >= kCap);
+  CHECK(delivered == 3);  // 100 + 100 + 100 KB crosses 256 KB
+  CHECK(server.requests() == 1 + 3);  // and no request starts at or over the cap
+  CHECK_FALSE(f.wait_idle_for(0ms));
+  // The consumer catches up, a body at a time.
+  auto start = Clock::now();
+  while (delivered < kCount && Clock::now() - start < 5s) {
+    if (outstanding > 0) {
+      f.release(kBody);
+      outstanding -= kBody;
+    }
+    cv.wait_for(lk, 20ms);
+  }
+  lk.unlock();
+  REQUIRE(f.wait_idle_for(2s));
+  CHECK(ok == kCount);
+  CHECK(most <= kCap + kBody);
+  f.release(outstanding);
+  CHECK(f.pending_bytes() == 0);
+}
+
+TEST_CASE("fetcher: destroying it calls each outstanding callback once, with an error") {
+  test::RegistryServer server;
+  server.fault("/s", misbehave(Fault::Stall));
+  auto token = std::make_shared<int>(0);  // owned by every callback
+  std::vector<int> calls(3, 0);
+  std::vector<std::string> codes(3), messages(3);
+  auto start = Clock::now();
+  {
+    net::Fetcher f({.connections = 2});  // pnpm's 60 s timeout: only cancelling ends these
+    for (int i = 0; i < 3; ++i)
+      f.get({server.url() + "s", std::nullopt, "s@1.0.0"}, [&, i, token](Result<net::Body>&& r) {
+        calls[i]++;
+        if (!r) codes[i] = r.error().code_name(), messages[i] = r.error().message;
+      });
+    std::this_thread::sleep_for(100ms);  // two requests in flight, one queued
+    CHECK(server.requests() == 2);
+  }
+  CHECK(Clock::now() - start < 1s);
+  CHECK(token.use_count() == 1);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(calls[i] == 1);
+    CHECK(codes[i] == "ERR_TARN_FETCH_FAILED");
+    CHECK(messages[i].find("s@1.0.0") != std::string::npos);
+    CHECK(messages[i].find("cancelled") != std::string::npos);
+  }
 }

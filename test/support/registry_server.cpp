@@ -2,8 +2,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "testing.hpp"
@@ -13,42 +18,136 @@ namespace tarn::test {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
+using Fault = RegistryServer::Fault;
+
+namespace {
+
+void write_raw(tcp::socket& sock, const std::string& head, const uint8_t* body, size_t n) {
+  boost::system::error_code ec;
+  asio::write(sock, asio::buffer(head), ec);
+  if (!ec && n) asio::write(sock, asio::buffer(body, n), ec);
+}
+
+// Blocks until the client closes the connection (or the server shuts it down): a server
+// that stops answering, which only the client's timeout can end.
+void stall(tcp::socket& sock) {
+  char b[512];
+  boost::system::error_code ec;
+  while (!ec) sock.read_some(asio::buffer(b), ec);
+}
+
+void endless(tcp::socket& sock) {
+  write_raw(sock, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", nullptr, 0);
+  std::string chunk = "4000\r\n" + std::string(0x4000, 'e') + "\r\n";
+  boost::system::error_code ec;
+  while (!ec) asio::write(sock, asio::buffer(chunk), ec);
+}
+
+std::string head_200(size_t content_length) {
+  return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(content_length) + "\r\n\r\n";
+}
+
+}  // namespace
 
 struct RegistryServer::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
-  std::mutex mu;
+  mutable std::mutex mu;
   std::map<std::string, std::vector<uint8_t>> bodies;
+  std::map<std::string, Fault> faults;
+  std::vector<Received> log;
+  std::set<int> open_fds;  // shut down by the destructor so no connection thread outlives it
   std::atomic<size_t> count{0};
   std::atomic<bool> stop{false};
   std::thread thread;
   std::vector<std::thread> conns;
 
-  void serve(tcp::socket sock) {
-    boost::beast::flat_buffer buf;
+  // Records the request; returns the fault to apply to it, if any.
+  std::optional<Fault> record(const http::request<http::empty_body>& req) {
+    Received r{std::string(req.target()), {}};
+    for (auto& f : req) {
+      std::string name(f.name_string());
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      r.headers[name] = std::string(f.value());
+    }
+    std::lock_guard lk(mu);
+    ++count;
+    log.push_back(r);
+    auto it = faults.find(r.target);
+    if (it == faults.end() || it->second.times == 0) return std::nullopt;
+    if (it->second.times > 0) --it->second.times;
+    return it->second;
+  }
+
+  // Normal service: the body or 404.
+  bool answer(tcp::socket& sock, const http::request<http::empty_body>& req, const Fault* status) {
+    http::response<http::vector_body<uint8_t>> res;
+    res.version(11);
+    res.keep_alive(req.keep_alive());
+    if (status) {
+      res.result(status->status);
+      if (!status->retry_after.empty()) res.set(http::field::retry_after, status->retry_after);
+    } else {
+      std::lock_guard lk(mu);
+      auto it = bodies.find(std::string(req.target()));
+      res.result(it == bodies.end() ? http::status::not_found : http::status::ok);
+      if (it != bodies.end()) res.body() = it->second;
+    }
+    res.prepare_payload();
     boost::system::error_code ec;
-    for (;;) {
+    http::write(sock, res, ec);
+    return !ec && req.keep_alive();
+  }
+
+  std::vector<uint8_t> body_of(const std::string& target) {
+    std::lock_guard lk(mu);
+    auto it = bodies.find(target);
+    return it == bodies.end() ? std::vector<uint8_t>(1000, 'b') : it->second;
+  }
+
+  // Applies a fault; true when the connection stays open for another request.
+  bool misbehave(tcp::socket& sock, const http::request<http::empty_body>& req, const Fault& f) {
+    auto body = body_of(std::string(req.target()));
+    switch (f.kind) {
+      case Fault::Status: return answer(sock, req, &f);
+      case Fault::CloseAfter: answer(sock, req, nullptr); return false;
+      case Fault::Stall: stall(sock); return false;
+      case Fault::Endless: endless(sock); return false;
+      case Fault::HugeLength: write_raw(sock, head_200(1'000'000'000'000), nullptr, 0); stall(sock); return false;
+      case Fault::Truncate: write_raw(sock, head_200(body.size()), body.data(), body.size() / 2); return false;
+      case Fault::Redirect:
+        write_raw(sock, "HTTP/1.1 302 Found\r\nLocation: " + f.location + "\r\nContent-Length: 0\r\n\r\n", nullptr, 0);
+        return true;
+      case Fault::ResetMidBody: {
+        write_raw(sock, head_200(body.size()), body.data(), body.size() / 2);
+        boost::system::error_code ec;
+        sock.set_option(asio::socket_base::linger(true, 0), ec);  // close() now sends RST
+        return false;
+      }
+    }
+    return false;
+  }
+
+  void serve(tcp::socket sock) {
+    {
+      std::lock_guard lk(mu);
+      open_fds.insert(sock.native_handle());
+      boost::system::error_code ec;
+      if (stop) sock.shutdown(tcp::socket::shutdown_both, ec);  // the destructor's sweep has run
+    }
+    boost::beast::flat_buffer buf;
+    for (bool more = true; more;) {
+      boost::system::error_code ec;
       http::request<http::empty_body> req;
       http::read(sock, buf, req, ec);
-      if (ec) return;
-      ++count;
-      http::response<http::vector_body<uint8_t>> res;
-      res.version(11);
-      res.keep_alive(req.keep_alive());
-      {
-        std::lock_guard lk(mu);
-        auto it = bodies.find(std::string(req.target()));
-        if (it == bodies.end()) {
-          res.result(http::status::not_found);
-        } else {
-          res.result(http::status::ok);
-          res.body() = it->second;
-        }
-      }
-      res.prepare_payload();
-      http::write(sock, res, ec);
-      if (ec || !req.keep_alive()) return;
+      if (ec) break;
+      auto f = record(req);
+      more = f ? misbehave(sock, req, *f) : answer(sock, req, nullptr);
     }
+    std::lock_guard lk(mu);
+    open_fds.erase(sock.native_handle());
+    boost::system::error_code ec;
+    sock.close(ec);
   }
 };
 
@@ -72,7 +171,12 @@ RegistryServer::~RegistryServer() {
   tcp::socket s(impl_->ioc);
   s.connect(impl_->acceptor.local_endpoint(), ec);  // unblock accept()
   impl_->thread.join();
-  // Every client (a tarn process) has exited, so each connection thread has seen EOF.
+  {
+    // Connections still open (a stalled or endless response, an idle keep-alive one)
+    // see EOF or EPIPE at once.
+    std::lock_guard lk(impl_->mu);
+    for (int fd : impl_->open_fds) ::shutdown(fd, SHUT_RDWR);
+  }
   for (auto& t : impl_->conns) t.join();
 }
 
@@ -81,10 +185,25 @@ void RegistryServer::put(const std::string& path, std::vector<uint8_t> body) {
   impl_->bodies[path] = std::move(body);
 }
 
+void RegistryServer::fault(const std::string& path, Fault f) {
+  std::lock_guard lk(impl_->mu);
+  impl_->faults[path] = std::move(f);
+}
+
 std::string RegistryServer::url() const {
   return "http://127.0.0.1:" + std::to_string(impl_->acceptor.local_endpoint().port()) + "/";
 }
 
 size_t RegistryServer::requests() const { return impl_->count; }
+
+size_t RegistryServer::requests(const std::string& path) const {
+  std::lock_guard lk(impl_->mu);
+  return std::count_if(impl_->log.begin(), impl_->log.end(), [&](const Received& r) { return r.target == path; });
+}
+
+std::vector<RegistryServer::Received> RegistryServer::received() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->log;
+}
 
 }  // namespace tarn::test

@@ -34,14 +34,39 @@ struct TarEntry {
 std::vector<uint8_t> make_tgz(const std::vector<TarEntry>& entries);
 std::string sri_sha512(const std::vector<uint8_t>& data);
 
-// A minimal npm registry on 127.0.0.1 serving fixed bodies by path.
+// A minimal npm registry on 127.0.0.1 serving fixed bodies by path. Tests can program
+// per-path faults and inspect the headers of every request it received.
 class RegistryServer {
  public:
+  struct Fault {
+    enum Kind {
+      Status,        // answer `status` (with Retry-After: `retry_after` when not empty)
+      ResetMidBody,  // send the headers and half the body, then reset the connection
+      Truncate,      // announce the full Content-Length, send half, then close
+      Stall,         // send nothing until the client gives up
+      Endless,       // a chunked body that never ends
+      HugeLength,    // announce a Content-Length of 1 TB, then stall
+      Redirect,      // 302 to `location`
+      CloseAfter,    // serve normally, then close the keep-alive connection
+    } kind = Status;
+    int times = -1;  // requests the fault applies to before the path serves normally; -1: all
+    unsigned status = 500;
+    std::string retry_after;
+    std::string location;
+  };
+  struct Received {
+    std::string target;
+    std::map<std::string, std::string> headers;  // names lowercased
+  };
+
   RegistryServer();
   ~RegistryServer();
   void put(const std::string& path, std::vector<uint8_t> body);
+  void fault(const std::string& path, Fault f);
   std::string url() const;  // "http://127.0.0.1:<port>/"
   size_t requests() const;
+  size_t requests(const std::string& path) const;
+  std::vector<Received> received() const;
 
  private:
   struct Impl;

@@ -5,13 +5,18 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
+#include <ctime>
 #include <deque>
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace tarn::net {
@@ -23,6 +28,8 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using asio::awaitable;
 using asio::use_awaitable;
+using boost::system::error_code;
+using ms = std::chrono::milliseconds;
 
 Result<Url> parse_url(std::string_view u) {
   Url r;
@@ -51,8 +58,7 @@ namespace {
 
 struct Job {
   Request req;
-  Callback done;
-  int redirects = 0;
+  Callback done;  // emptied by the one call
 };
 
 // One connection, plain or TLS.
@@ -64,7 +70,7 @@ struct Conn {
   bool open() const { return plain || secure; }
   beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*secure); }
   void close() {
-    boost::system::error_code ec;
+    error_code ec;
     if (plain) plain->socket().close(ec);
     if (secure) beast::get_lowest_layer(*secure).socket().close(ec);
     plain.reset();
@@ -73,38 +79,121 @@ struct Conn {
   }
 };
 
-struct HttpResult {
+// What one exchange, or one attempt (an exchange and the redirects it leads to), came to.
+struct Outcome {
+  std::string url;            // the URL that answered, or failed
+  error_code ec;              // transport failure, timeouts and the body cap included
+  bool reused = false;        // on a keep-alive connection opened for an earlier request
+  bool header_seen = false;   // the response's header had arrived
+  bool keep_alive = false;
   unsigned status = 0;
   std::string location;
+  std::optional<ms> retry_after;
+  std::optional<Error> fatal;  // not worth another attempt (a bad redirect)
   Body body;
 };
+
+// @zkochan/retry with randomize off: min(mintimeout * factor^attempt, maxtimeout).
+ms backoff(const FetcherOptions& o, unsigned attempt) {
+  uint64_t d = static_cast<uint64_t>(std::max<int64_t>(0, o.fetch_retry_mintimeout.count()));
+  uint64_t cap = static_cast<uint64_t>(std::max<int64_t>(0, o.fetch_retry_maxtimeout.count()));
+  for (unsigned i = 0; i < attempt && d < cap; ++i)
+    if (__builtin_mul_overflow(d, o.fetch_retry_factor, &d)) d = cap;
+  return ms(std::min(d, cap));
+}
+
+// Retry-After is delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+std::optional<ms> parse_retry_after(std::string_view v) {
+  if (v.empty()) return std::nullopt;
+  uint64_t secs = 0;
+  auto [end, err] = std::from_chars(v.data(), v.data() + v.size(), secs);
+  if (err == std::errc() && end == v.data() + v.size()) return ms(std::min<uint64_t>(secs, 1u << 30) * 1000);
+  std::tm tm{};
+  std::string s(v);
+  if (!strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
+  auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
+  return std::max(ms(0), std::chrono::duration_cast<ms>(when - std::chrono::system_clock::now()));
+}
+
+std::string resolve_location(const Url& base, std::string_view loc) {
+  if (loc.starts_with("http://") || loc.starts_with("https://")) return std::string(loc);
+  if (loc.starts_with("//")) return (base.tls ? "https:" : "http:") + std::string(loc);
+  if (loc.starts_with("/")) return base.origin() + std::string(loc);
+  return base.origin() + base.target.substr(0, base.target.rfind('/') + 1) + std::string(loc);
+}
+
+bool is_redirect(unsigned s) { return s == 301 || s == 302 || s == 303 || s == 307 || s == 308; }
+
+// pnpm retries these statuses (make-fetch-happen's set); 401, 403, 404 and the rest fail at once.
+bool retryable_status(unsigned s) { return s == 408 || s == 429 || s >= 500; }
+
+// How a server closing an idle keep-alive connection shows up on the next request.
+bool closed_by_peer(error_code ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == ssl::error::stream_truncated;
+}
+
+bool retryable(const Outcome& o) {
+  if (o.fatal) return false;
+  if (!o.ec) return retryable_status(o.status);
+  // The cap and a certificate the host does not match are the same on every attempt.
+  if (o.ec == http::error::body_limit || o.ec == asio::error::operation_aborted) return false;
+  return !(o.ec.category() == asio::error::get_ssl_category() &&
+           ERR_GET_REASON(static_cast<unsigned long>(o.ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED);
+}
+
+Error final_error(const Job& job, const Outcome& o, const FetcherOptions& opt, unsigned attempts) {
+  if (o.fatal) return *o.fatal;
+  std::string where = "failed to fetch " + job.req.what + " from " + printable(o.url) + ": ";
+  std::string tries = attempts > 1 ? " (" + std::to_string(attempts) + " attempts)" : "";
+  if (o.ec == http::error::body_limit)
+    return Error::failed(Code::TarballTooLarge,
+                         where + "the body is over the cap of " + std::to_string(opt.max_body_bytes) + " bytes");
+  if (o.ec == beast::error::timeout)
+    return Error::failed(Code::FetchTimeout,
+                         where + "no data for " + std::to_string(opt.fetch_timeout.count()) + " ms" + tries);
+  if (o.ec) return Error::failed(Code::FetchFailed, where + o.ec.message() + tries);
+  std::string reason(http::obsolete_reason(http::int_to_status(o.status)));
+  return Error::http(o.status, "failed to fetch " + job.req.what + ": GET " + printable(o.url) + ": " + reason +
+                                   " - " + std::to_string(o.status) + tries);
+}
+
+Error cancelled(const Job& job) {
+  return Error::failed(Code::FetchFailed,
+                       "failed to fetch " + job.req.what + " from " + printable(job.req.url) + ": cancelled, the fetcher was shut down");
+}
 
 }  // namespace
 
 struct Fetcher::Impl {
+  const FetcherOptions opts;
   asio::io_context ioc{1};
   ssl::context tls{ssl::context::tls_client};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
   std::thread thread;
-  asio::steady_timer wake{ioc};
-  std::deque<Job> queue;  // network thread only
+  // Network thread only, from here to `mu`.
+  asio::steady_timer wake{ioc};  // a job was queued
+  asio::steady_timer room{ioc};  // pending bytes fell under the cap
+  std::deque<Job> queue;
   bool closing = false;
-  size_t connections;
   bool started = false;
   std::string preconnect_origin;
-  std::map<std::string, tcp::resolver::results_type> dns;  // network thread only
-  std::set<Conn*> live;                                      // network thread only
+  std::map<std::string, tcp::resolver::results_type> dns;
+  std::set<Conn*> live;
+  std::set<asio::steady_timer*> timers;  // backoffs and DNS deadlines, cancelled at shutdown
 
   std::mutex mu;
   std::condition_variable cv;
-  size_t pending = 0;  // guarded by mu
+  size_t jobs = 0;  // guarded by mu: queued or running
+  std::atomic<size_t> pending_bytes{0};
   std::atomic<uint64_t> bytes{0}, opened{0};
 
-  explicit Impl(size_t n) : connections(std::max<size_t>(1, n)) {
+  explicit Impl(FetcherOptions o) : opts(o) {
     tls.set_default_verify_paths();
     tls.set_verify_mode(ssl::verify_peer);
     guard.emplace(ioc.get_executor());
     wake.expires_at(asio::steady_timer::time_point::max());
+    room.expires_at(asio::steady_timer::time_point::max());
     thread = std::thread([this] { ioc.run(); });
   }
 
@@ -113,205 +202,309 @@ struct Fetcher::Impl {
     // past ~25 concurrent ones waits 5 s): cancel them instead of waiting at exit.
     asio::post(ioc, [this] {
       closing = true;
+      for (Job& j : queue) finish(j, cancelled(j));
+      queue.clear();
       wake.cancel();
+      room.cancel();
       for (Conn* c : live)
         if (c->open()) c->lowest().cancel();
+      for (asio::steady_timer* t : timers) t->cancel();
     });
     guard.reset();
     thread.join();
   }
 
+  void finish(Job& job, Result<Body>&& r) {
+    Callback done = std::move(job.done);
+    job.done = nullptr;
+    done(std::move(r));
+    std::lock_guard lk(mu);
+    if (--jobs == 0) cv.notify_all();
+  }
+
   void start_workers() {
     if (started) return;
     started = true;
-    for (size_t i = 0; i < connections; ++i) asio::co_spawn(ioc, worker(), asio::detached);
+    for (size_t i = 0; i < std::max<size_t>(1, opts.connections); ++i) asio::co_spawn(ioc, worker(), asio::detached);
   }
 
-  awaitable<tcp::resolver::results_type> resolve(const Url& u) {
+  // Waits `d`, or less when shutting down.
+  awaitable<void> sleep(ms d) {
+    if (closing) co_return;
+    asio::steady_timer t(ioc, d);
+    timers.insert(&t);
+    error_code ec;
+    co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    timers.erase(&t);
+  }
+
+  // getaddrinfo cannot be interrupted, so the coroutine waits on a timer that either the
+  // answer or the deadline ends; a late answer lands in the shared state and is dropped.
+  awaitable<tcp::resolver::results_type> resolve(const Url& u, error_code& ec) {
     auto key = u.host + ":" + u.port;
     if (auto it = dns.find(key); it != dns.end()) co_return it->second;
-    tcp::resolver r(ioc);
-    auto res = co_await r.async_resolve(u.host, u.port, use_awaitable);
-    dns[key] = res;
-    co_return res;
+    struct State {
+      State(asio::io_context& io, ms deadline) : resolver(io), done(io, deadline) {}
+      tcp::resolver resolver;
+      asio::steady_timer done;
+      bool answered = false;
+      error_code ec;
+      tcp::resolver::results_type res;
+    };
+    auto st = std::make_shared<State>(ioc, opts.fetch_timeout);
+    st->resolver.async_resolve(u.host, u.port, [st](error_code ec, tcp::resolver::results_type res) {
+      st->answered = true, st->ec = ec, st->res = std::move(res);
+      st->done.cancel();
+    });
+    timers.insert(&st->done);
+    error_code ignored;
+    co_await st->done.async_wait(asio::redirect_error(use_awaitable, ignored));
+    timers.erase(&st->done);
+    if (!st->answered) {
+      st->resolver.cancel();
+      ec = closing ? error_code(asio::error::operation_aborted) : error_code(beast::error::timeout);
+      co_return tcp::resolver::results_type{};
+    }
+    ec = st->ec;
+    if (!ec) dns[key] = st->res;
+    co_return st->res;
   }
 
-  awaitable<void> connect(Conn& c, const Url& u) {
+  // Every step has the fetch_timeout deadline: DNS, connect, TLS handshake.
+  awaitable<error_code> connect(Conn& c, const Url& u) {
     c.close();
     c.origin = u.origin();
-    auto eps = co_await resolve(u);
+    error_code ec;
+    auto eps = co_await resolve(u, ec);
     // Shutting down: do not start a connection the destructor could no longer cancel.
-    if (closing) throw boost::system::system_error(asio::error::operation_aborted);
+    if (!ec && closing) ec = asio::error::operation_aborted;
+    if (ec) co_return ec;
     opened++;
     if (u.tls) {
       c.secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, tls);
       if (!SSL_set_tlsext_host_name(c.secure->native_handle(), u.host.c_str()))
-        throw boost::system::system_error(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+        co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
       c.secure->set_verify_callback(ssl::host_name_verification(u.host));
-      beast::get_lowest_layer(*c.secure).expires_after(std::chrono::seconds(30));
-      co_await beast::get_lowest_layer(*c.secure).async_connect(eps, use_awaitable);
-      if (closing) throw boost::system::system_error(asio::error::operation_aborted);
-      beast::get_lowest_layer(*c.secure).socket().set_option(tcp::no_delay(true));
-      co_await c.secure->async_handshake(ssl::stream_base::client, use_awaitable);
     } else {
       c.plain = std::make_unique<beast::tcp_stream>(ioc);
-      c.plain->expires_after(std::chrono::seconds(30));
-      co_await c.plain->async_connect(eps, use_awaitable);
-      c.plain->socket().set_option(tcp::no_delay(true));
     }
+    c.lowest().expires_after(opts.fetch_timeout);
+    co_await c.lowest().async_connect(eps, asio::redirect_error(use_awaitable, ec));
+    if (!ec && closing) ec = asio::error::operation_aborted;
+    if (ec) co_return ec;
+    c.lowest().socket().set_option(tcp::no_delay(true), ec);
+    if (u.tls) {
+      c.lowest().expires_after(opts.fetch_timeout);
+      co_await c.secure->async_handshake(ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
+    }
+    co_return ec;
   }
 
   template <class Stream>
-  awaitable<HttpResult> exchange(Stream& s, Conn& c, const Url& u, const Request& r, bool& keep_alive) {
+  awaitable<void> exchange(Stream& s, Conn& c, const Url& u, const std::optional<std::string>& auth, Outcome& o) {
     http::request<http::empty_body> req{http::verb::get, u.target, 11};
     bool default_port = (u.tls && u.port == "443") || (!u.tls && u.port == "80");
     req.set(http::field::host, default_port ? u.host : u.host + ":" + u.port);
     req.set(http::field::user_agent, "tarn/0.1 (pnpm-compatible)");
     req.set(http::field::accept, "*/*");
     req.set(http::field::connection, "keep-alive");
-    if (r.authorization) req.set(http::field::authorization, *r.authorization);
-    c.lowest().expires_after(std::chrono::seconds(120));
-    co_await http::async_write(s, req, use_awaitable);
+    if (auth) req.set(http::field::authorization, *auth);
+    auto on_error = asio::redirect_error(use_awaitable, o.ec);
+    c.lowest().expires_after(opts.fetch_timeout);
+    co_await http::async_write(s, req, on_error);
+    if (o.ec) co_return;
     http::response_parser<http::vector_body<uint8_t>> p;
-    p.body_limit(std::numeric_limits<std::uint64_t>::max());
-    co_await http::async_read(s, c.buffer, p, use_awaitable);
+    // A Content-Length over the cap fails while the header is parsed; any other body as
+    // soon as it crosses the cap.
+    if (opts.max_body_bytes) p.body_limit(opts.max_body_bytes);
+    else p.body_limit(boost::none);
+    c.lowest().expires_after(opts.fetch_timeout);
+    co_await http::async_read_header(s, c.buffer, p, on_error);
+    if (o.ec) co_return;
+    o.header_seen = true;
+    // A deadline per read, not one for the body: a big tarball on a slow link goes on
+    // as long as bytes flow.
+    while (!p.is_done()) {
+      c.lowest().expires_after(opts.fetch_timeout);
+      co_await http::async_read_some(s, c.buffer, p, on_error);
+      if (o.ec) co_return;
+    }
+    c.lowest().expires_never();
     auto res = p.release();
-    keep_alive = res.keep_alive();
-    HttpResult out;
-    out.status = res.result_int();
-    if (auto it = res.find(http::field::location); it != res.end()) out.location = std::string(it->value());
-    out.body = std::move(res.body());
-    co_return out;
+    o.keep_alive = res.keep_alive();
+    o.status = res.result_int();
+    if (auto it = res.find(http::field::location); it != res.end()) o.location = std::string(it->value());
+    if (o.status == 429 || o.status == 503)
+      if (auto it = res.find(http::field::retry_after); it != res.end()) o.retry_after = parse_retry_after(it->value());
+    o.body = std::move(res.body());
   }
 
-  // One attempt on a (possibly reused) connection.
-  awaitable<HttpResult> attempt(Conn& c, const Url& u, const Request& r) {
-    if (!c.open() || c.origin != u.origin()) co_await connect(c, u);
-    bool keep = false;
-    // Two statements, not a ?: — GCC 12 miscompiles co_await inside a conditional expression.
-    HttpResult res;
-    if (c.secure) res = co_await exchange(*c.secure, c, u, r, keep);
-    else res = co_await exchange(*c.plain, c, u, r, keep);
-    if (!keep) c.close();
-    co_return res;
+  // One request on this worker's connection, reused when it is open to the same origin.
+  awaitable<Outcome> exchange_on(Conn& c, const std::string& url, const Url& u, const std::optional<std::string>& auth) {
+    Outcome o;
+    o.url = url;
+    o.reused = c.open() && c.origin == u.origin();
+    if (closing) o.ec = asio::error::operation_aborted;
+    else if (!o.reused) o.ec = co_await connect(c, u);
+    // Statements, not a ?: — GCC 12 miscompiles co_await inside a conditional expression.
+    if (!o.ec && c.secure) co_await exchange(*c.secure, c, u, auth, o);
+    else if (!o.ec) co_await exchange(*c.plain, c, u, auth, o);
+    if (o.ec || !o.keep_alive) c.close();
+    co_return o;
+  }
+
+  // One attempt: the request and the redirects it leads to. Authorization goes to the
+  // request's own origin only: it is dropped for good at the first hop to another scheme,
+  // host or port, as reqwest (pnpm 12's client) and browsers do.
+  awaitable<Outcome> follow(Conn& c, const Job& job, const Url& first) {
+    Url u = first;
+    std::string url = job.req.url;
+    std::optional<std::string> auth = job.req.authorization;
+    for (unsigned hops = 0;; ++hops) {
+      Outcome o = co_await exchange_on(c, url, u, auth);
+      if (o.ec || !is_redirect(o.status) || o.location.empty()) co_return o;
+      std::string where = "failed to fetch " + job.req.what + " from " + printable(url) + ": ";
+      if (hops == opts.max_redirects) {
+        o.fatal = Error::failed(Code::FetchFailed, where + "more than " + std::to_string(hops) + " redirects");
+        co_return o;
+      }
+      url = resolve_location(u, o.location);
+      auto next = parse_url(url);
+      if (!next) {
+        o.fatal = Error::failed(Code::FetchFailed, where + "redirected to " + printable(url) + ": " + next.error().message);
+        co_return o;
+      }
+      if (next->origin() != u.origin()) auth.reset();
+      u = *next;
+    }
+  }
+
+  ms delay_before_retry(const Outcome& o, unsigned failures) const {
+    if (o.retry_after) return std::min(*o.retry_after, opts.fetch_retry_maxtimeout);
+    return backoff(opts, failures);
   }
 
   awaitable<void> run_job(Conn& c, Job job) {
     auto u = parse_url(job.req.url);
     if (!u) {
-      finish(job, u.error());
+      finish(job, Error::failed(Code::InvalidUrl, "failed to fetch " + job.req.what + ": " + u.error().message));
       co_return;
     }
-    std::string why;
-    for (int tries = 0; tries < 4; ++tries) {
-      bool reused = c.open() && c.origin == u->origin();
-      try {
-        HttpResult res = co_await attempt(c, *u, job.req);
-        if (res.status >= 300 && res.status < 400 && !res.location.empty() && job.redirects < 5) {
-          std::string loc = res.location;
-          if (loc[0] == '/') loc = u->origin() + loc;
-          job.req.url = loc;
-          job.redirects++;
-          co_await run_job(c, std::move(job));
-          co_return;
-        }
-        if (res.status == 200) {
-          bytes += res.body.size();
-          finish(job, std::move(res.body));
-          co_return;
-        }
-        if (res.status >= 500 || res.status == 429) {
-          why = "HTTP " + std::to_string(res.status);
-          asio::steady_timer t(ioc, std::chrono::milliseconds(200 << tries));
-          co_await t.async_wait(use_awaitable);
-          continue;
-        }
-        std::string msg = "GET " + job.req.url + ": " + (res.status == 404 ? "Not Found" : "HTTP error") + " - " +
-                          std::to_string(res.status) + " (" + job.req.what + ")";
-        finish(job, Error::http(res.status, msg));
+    bool free_retry = true;
+    for (unsigned failures = 0;;) {
+      Outcome o = co_await follow(c, job, *u);
+      if (closing) break;
+      if (!o.ec && o.status == 200) {
+        co_await deliver(job, std::move(o.body));
         co_return;
-      } catch (const boost::system::system_error& e) {
-        c.close();
-        why = e.code().message();
-        // A server may close an idle keep-alive connection at any time: retry at once.
-        if (reused) --tries;
       }
+      // A server may close an idle keep-alive connection at any time: retry at once, on a
+      // new connection (so at most once).
+      if (o.reused && !o.header_seen && closed_by_peer(o.ec) && std::exchange(free_retry, false)) continue;
+      if (!retryable(o) || failures == opts.fetch_retries) {
+        finish(job, final_error(job, o, opts, failures + 1));
+        co_return;
+      }
+      co_await sleep(delay_before_retry(o, failures++));
     }
-    finish(job, Error::failed(Code::FetchFailed, "failed to fetch " + job.req.url + " (" + job.req.what + "): " + why));
+    finish(job, cancelled(job));
   }
 
-  void finish(Job& job, Result<Body>&& r) {
-    job.done(std::move(r));
-    std::lock_guard lk(mu);
-    if (--pending == 0) cv.notify_all();
+  bool over_cap() const { return opts.max_pending_bytes && pending_bytes.load() >= opts.max_pending_bytes; }
+
+  // Holds a body back while the consumer holds max_pending_bytes, so what it holds stays
+  // under the cap plus one body.
+  awaitable<void> wait_for_room() {
+    while (!closing && over_cap()) {
+      error_code ec;
+      co_await room.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+  }
+
+  awaitable<void> deliver(Job& job, Body body) {
+    co_await wait_for_room();
+    if (closing) {
+      finish(job, cancelled(job));
+      co_return;
+    }
+    bytes += body.size();
+    pending_bytes += body.size();
+    finish(job, std::move(body));
   }
 
   awaitable<void> worker() {
     Conn c;
     live.insert(&c);
-    if (!preconnect_origin.empty() && !closing) {
-      try {
-        auto u = parse_url(preconnect_origin + "/");
-        if (u) co_await connect(c, *u);
-      } catch (const boost::system::system_error&) {
-        c.close();  // the real request retries and reports
-      }
+    auto origin = parse_url(preconnect_origin + "/");
+    if (origin && !preconnect_origin.empty() && !closing) {
+      error_code ec = co_await connect(c, *origin);
+      if (ec) c.close();  // the real request retries and reports
     }
-    for (;;) {
-      if (!queue.empty()) {
+    while (!closing) {
+      error_code ec;
+      if (queue.empty()) {
+        co_await wake.async_wait(asio::redirect_error(use_awaitable, ec));
+      } else if (over_cap()) {
+        co_await wait_for_room();  // an asio timer: the network thread goes on serving
+      } else {
         Job j = std::move(queue.front());
         queue.pop_front();
         co_await run_job(c, std::move(j));
-        continue;
       }
-      if (closing) break;
-      boost::system::error_code ec;
-      co_await wake.async_wait(asio::redirect_error(use_awaitable, ec));
     }
     live.erase(&c);
     c.close();
   }
 };
 
-Fetcher::Fetcher(size_t connections) : impl_(std::make_unique<Impl>(connections)) {}
+Fetcher::Fetcher(Options options) : impl_(std::make_unique<Impl>(options)) {}
 Fetcher::~Fetcher() = default;
 
 void Fetcher::preconnect(const std::string& url) {
   auto u = parse_url(url);
   std::string origin = u ? u->origin() : "";
-  asio::post(impl_->ioc, [this, origin] {
-    if (!impl_->started) impl_->preconnect_origin = origin;
-    impl_->start_workers();
+  asio::post(impl_->ioc, [impl = impl_.get(), origin] {
+    if (!impl->started) impl->preconnect_origin = origin;
+    impl->start_workers();
   });
 }
 
 void Fetcher::get(Request r, Callback done) {
   {
     std::lock_guard lk(impl_->mu);
-    ++impl_->pending;
+    ++impl_->jobs;
   }
-  asio::post(impl_->ioc, [this, job = Job{std::move(r), std::move(done)}]() mutable {
-    impl_->queue.push_back(std::move(job));
-    impl_->start_workers();
+  asio::post(impl_->ioc, [impl = impl_.get(), job = Job{std::move(r), std::move(done)}]() mutable {
+    if (impl->closing) return impl->finish(job, cancelled(job));
+    impl->queue.push_back(std::move(job));
+    impl->start_workers();
     // Wake idle workers; each re-checks the queue.
-    impl_->wake.cancel();
-    impl_->wake.expires_at(asio::steady_timer::time_point::max());
+    impl->wake.cancel();
+    impl->wake.expires_at(asio::steady_timer::time_point::max());
   });
 }
 
-void Fetcher::release(size_t) {}
+void Fetcher::release(size_t n) {
+  size_t before = impl_->pending_bytes.load();
+  while (!impl_->pending_bytes.compare_exchange_weak(before, before - std::min(before, n))) {
+  }
+  size_t cap = impl_->opts.max_pending_bytes;
+  if (cap && before >= cap && before - std::min(before, n) < cap)
+    asio::post(impl_->ioc, [impl = impl_.get()] { impl->room.cancel(); });
+}
 
 void Fetcher::wait_idle() {
   std::unique_lock lk(impl_->mu);
-  impl_->cv.wait(lk, [&] { return impl_->pending == 0; });
+  impl_->cv.wait(lk, [&] { return impl_->jobs == 0; });
 }
 
 bool Fetcher::wait_idle_for(std::chrono::milliseconds timeout) {
   std::unique_lock lk(impl_->mu);
-  return impl_->cv.wait_for(lk, timeout, [&] { return impl_->pending == 0; });
+  return impl_->cv.wait_for(lk, timeout, [&] { return impl_->jobs == 0; });
 }
 
 uint64_t Fetcher::bytes_received() const { return impl_->bytes; }
 uint64_t Fetcher::connections_opened() const { return impl_->opened; }
+size_t Fetcher::pending_bytes() const { return impl_->pending_bytes; }
 
 }  // namespace tarn::net

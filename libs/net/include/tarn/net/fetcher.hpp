@@ -20,16 +20,40 @@ struct Request {
 };
 
 using Body = std::vector<uint8_t>;
+// Runs on the network thread, exactly once per get(); keep it short and do not throw.
 using Callback = std::function<void(Result<Body>&&)>;
+
+// Defaults are pnpm's (fetch-retries, fetch-retry-*, fetch-timeout), except where noted.
+struct FetcherOptions {
+  // How many requests run at once, each on its own keep-alive connection.
+  size_t connections = 16;
+  // Bodies handed to callbacks count as pending until Fetcher::release(); at or above this
+  // the workers start no request and deliver no body. A fast registry outruns extraction:
+  // uncapped, the 10x synthetic lockfile peaked at 249 MB. 0: no cap.
+  size_t max_pending_bytes = size_t{24} << 20;
+  // pnpm has no fixed cap (ERR_PNPM_TARBALL_TOO_LARGE is an allocation failure), so this
+  // only stops a hostile or broken server: npm's largest published tarballs are a few
+  // hundred MB, and bodies are held in memory. 0: no cap.
+  uint64_t max_body_bytes = uint64_t{1} << 30;
+  // Attempts are fetch_retries + 1; the n-th retry (n from 0) waits
+  // min(mintimeout * factor^n, maxtimeout), as @zkochan/retry does for pnpm.
+  unsigned fetch_retries = 2;
+  unsigned fetch_retry_factor = 10;
+  std::chrono::milliseconds fetch_retry_mintimeout{10'000};
+  std::chrono::milliseconds fetch_retry_maxtimeout{60'000};
+  // Longest wait for any one step: DNS, connect, TLS handshake, write, each read. A body
+  // that keeps flowing never times out.
+  std::chrono::milliseconds fetch_timeout{60'000};
+  unsigned max_redirects = 10;  // reqwest's default, which pnpm 12 uses
+};
 
 class Fetcher {
  public:
-  // `connections`: how many requests run at once (each on its own keep-alive connection).
-  explicit Fetcher(size_t connections);
-  struct Options {
-    size_t connections = 24;
-  };
-  explicit Fetcher(const Options& o) : Fetcher(o.connections) {}
+  using Options = FetcherOptions;
+  explicit Fetcher(Options options = {});
+  // Cancels what is queued or running: each such callback gets a FetchFailed error,
+  // on the network thread, before the destructor returns. (A DNS lookup in progress is
+  // waited for: getaddrinfo cannot be interrupted.)
   ~Fetcher();
   Fetcher(const Fetcher&) = delete;
   Fetcher& operator=(const Fetcher&) = delete;
@@ -37,18 +61,23 @@ class Fetcher {
   // Starts the workers and opens their connections to the origin of `url` right away,
   // so TCP and TLS handshakes overlap with lockfile parsing and planning.
   void preconnect(const std::string& url);
-  // Queues a GET. Thread-safe. `done` runs on the network thread; keep it short.
+  // Queues a GET. Thread-safe. `done` runs on the network thread; keep it short. Retried
+  // (fetch_retries): connection failures, timeouts, truncated bodies, 408, 429 and 5xx,
+  // after Retry-After when a 429 or 503 sends one. A body over max_body_bytes fails with
+  // TarballTooLarge and is not retried: every attempt would end the same.
   void get(Request r, Callback done);
-  // The consumer is done with `bytes` of delivered bodies (backpressure accounting).
+  // The consumer is done with `bytes` of delivered bodies. Thread-safe. Each delivered
+  // body's size must come back here, or the fetcher stalls once max_pending_bytes is held.
   void release(size_t bytes);
   // Blocks until every queued request has called back.
   void wait_idle();
   // Waits at most `timeout`; true when every request has completed.
   bool wait_idle_for(std::chrono::milliseconds timeout);
 
-  // Statistics, for --perf.
+  // Statistics, for --perf and tests.
   uint64_t bytes_received() const;
   uint64_t connections_opened() const;
+  size_t pending_bytes() const;
 
  private:
   struct Impl;
