@@ -141,6 +141,24 @@ static std::string trim(std::string_view s) {
   return t;
 }
 
+// The fetch-* settings, in .npmrc (kebab-case) or pnpm-workspace.yaml (camelCase) form.
+// Unparsable numbers keep the default, as pnpm's config reader ignores them.
+static bool apply_fetch_setting(Settings& s, std::string_view key, const std::string& val) {
+  char* end = nullptr;
+  unsigned long n = std::strtoul(val.c_str(), &end, 10);
+  bool ok = end && *end == '\0' && !val.empty();
+  auto set = [&](auto& field) {
+    if (ok) field = static_cast<std::remove_reference_t<decltype(field)>>(n);
+    return true;
+  };
+  if (key == "fetch-retries" || key == "fetchRetries") return set(s.fetch_retries);
+  if (key == "fetch-retry-factor" || key == "fetchRetryFactor") return set(s.fetch_retry_factor);
+  if (key == "fetch-retry-mintimeout" || key == "fetchRetryMintimeout") return set(s.fetch_retry_mintimeout);
+  if (key == "fetch-retry-maxtimeout" || key == "fetchRetryMaxtimeout") return set(s.fetch_retry_maxtimeout);
+  if (key == "fetch-timeout" || key == "fetchTimeout") return set(s.fetch_timeout);
+  return false;
+}
+
 void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir) {
   bool reset_hoist = false, reset_public = false;
   size_t i = 0;
@@ -170,6 +188,8 @@ void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir
     else if (key == "shamefully-hoist" && val == "true") s.public_hoist_pattern = {"*"};
     else if (key == "network-concurrency") s.network_concurrency = std::max(1, std::atoi(val.c_str()));
     else if (key == "ignore-scripts") s.ignore_scripts = val == "true";
+    else if (apply_fetch_setting(s, key, val)) {
+    }
     else if (key == "virtual-store-dir-max-length") s.virtual_store_dir_max_length = std::max(40, std::atoi(val.c_str()));
   }
 }
@@ -204,6 +224,8 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
     if (auto n = root["networkConcurrency"]) s.network_concurrency = std::max(1, n.as<int>());
     if (auto n = root["virtualStoreDirMaxLength"]) s.virtual_store_dir_max_length = std::max(40, n.as<int>());
     if (auto n = root["packages"]) s.workspace_packages = yaml_list(n);
+    for (auto kv : root)
+      if (kv.second.IsScalar()) apply_fetch_setting(s, kv.first.Scalar(), kv.second.Scalar());
     if (auto n = root["ignoreScripts"]) s.ignore_scripts = n.as<bool>();
     if (auto n = root["strictDepBuilds"]) s.strict_dep_builds = n.as<bool>();
     if (auto n = root["allowBuilds"]; n && n.IsMap())

@@ -57,6 +57,10 @@ struct Settings {
   bool ignore_scripts = false;
   // strictDepBuilds (pnpm 12 default true): ignored dependency builds fail the install.
   bool strict_dep_builds = true;
+  // pnpm's network retry settings and their defaults (fetch-retries, fetch-retry-factor,
+  // fetch-retry-mintimeout, fetch-retry-maxtimeout in ms, fetch-timeout in ms).
+  unsigned fetch_retries = 2, fetch_retry_factor = 10;
+  unsigned long fetch_retry_mintimeout = 10'000, fetch_retry_maxtimeout = 60'000, fetch_timeout = 60'000;
 
   const std::string& registry_for(const PkgName& name) const;
   // "Bearer <token>" for the longest configured //host/path/ prefix of `url`, if any.
