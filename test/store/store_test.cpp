@@ -15,14 +15,14 @@ TEST_CASE("store: a package appears only when committed, with its index") {
   auto integ = Integrity::parse(test::sri_sha512(tgz));
   auto key = StoreKey::from_integrity(*integ);
   CHECK(key.rel().size() == 2 + 1 + 126 + 7);
-  CHECK_FALSE(store.has(key));
+  CHECK(store.check(key) == Store::Health::Missing);
   auto staging = store.begin();
   REQUIRE(staging);
   auto idx = unpack_tarball(tgz, &*integ, staging->dir.fd(), "x@1.0.0");
   REQUIRE(idx);
-  CHECK_FALSE(store.has(key));  // extracted but not committed: invisible
+  CHECK(store.check(key) == Store::Health::Missing);  // extracted but not committed: invisible
   REQUIRE(store.commit(*staging, key, *idx));
-  CHECK(store.has(key));
+  CHECK(store.check(key) == Store::Health::Present);
   auto back = store.load(key);
   REQUIRE(back);
   REQUIRE(back->index.entries.size() == idx->entries.size());

@@ -130,7 +130,7 @@ Result<Sources> check_store(InstallPlan& plan, const Settings& s, const Store& s
     p.tarball_url = !m.tarball.empty() ? m.tarball : s.tarball_url(name, p.snapshot->key.version());
     src.keys[i] = m.integrity ? StoreKey::from_integrity(*m.integrity) : StoreKey::from_url(p.tarball_url);
     p.store_rel = src.keys[i].rel();
-    src.cold[i] = !store.has(src.keys[i]);
+    src.cold[i] = store.check(src.keys[i]) != Store::Health::Present;
   });
   if (!errs.empty()) return errs.merged("checking the store");
   std::unordered_map<std::string_view, size_t> download_of;
