@@ -166,7 +166,8 @@ Result<fs::Dir> Store::commit(Staging& s, const StoreKey& k, PackageIndex& index
   std::string dest = fs::join(pkg_dir_, k.rel());
   if (::rename(s.path.c_str(), dest.c_str()) == 0) return std::move(s.dir);  // the fd follows the rename
   int e = errno;
-  if (e == ENOTEMPTY || e == EEXIST) return replace_damaged(s, dest);
+  // Something is there already (ENOTDIR: a file where the entry's directory should be).
+  if (e == ENOTEMPTY || e == EEXIST || e == ENOTDIR) return replace_damaged(s, dest);
   return Error::failed(Code::StoreWrite, "failed to move " + s.path + " into the store: " + fs::errno_text(e));
 }
 
@@ -190,7 +191,7 @@ Result<fs::Dir> Store::replace_damaged(Staging& s, const std::string& dest) cons
       }
     }
     if (::rename(s.path.c_str(), dest.c_str()) == 0) return std::move(s.dir);
-    if (errno != ENOTEMPTY && errno != EEXIST) break;
+    if (errno != ENOTEMPTY && errno != EEXIST && errno != ENOTDIR) break;
   }
   int e = errno;
   return Error::failed(Code::StoreWrite, "failed to replace the damaged store entry " + dest + ": " + fs::errno_text(e));
