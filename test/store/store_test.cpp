@@ -154,7 +154,9 @@ TEST_CASE("store: a damaged entry is Damaged (or Missing), verify() names it, a 
          sfs::create_directory(b);
        },
        Store::Health::Damaged},
-      {"blob chmod-ed through a link", [](Stored& s) { ::chmod(s.blob("index.js").c_str(), 0755); }, Store::Health::Damaged},
+      {"bin blob lost its exec bit", [](Stored& s) { ::chmod(s.blob("bin/x.js").c_str(), 0644); }, Store::Health::Damaged},
+      {"plain blob gained exec bits (tolerated)", [](Stored& s) { ::chmod(s.blob("index.js").c_str(), 0755); },
+       Store::Health::Present},
       {"deleted index", [](Stored& s) { sfs::remove(s.dir + "/index"); }, Store::Health::Damaged},
       {"garbage index", [](Stored& s) { test::write_file(s.dir + "/index", "garbage"); }, Store::Health::Damaged},
       {"index cut mid-line",

@@ -31,8 +31,9 @@ std::string unique_suffix() {
 }
 
 // Whether the entry open at `dir` is whole: the index parses and every blob is a regular
-// file with the recorded size and exec bit. One fstatat per blob, relative to `dir`: on a
-// warm install this costs about a third of the linkat(2) that follows (see README).
+// file with the recorded size (and exec bit, for bins). One fstatat per blob, relative to
+// `dir`: on alotta-modules (1,352 packages, 40,697 blobs) the install's store-check pass
+// goes from ~5 ms (index presence only) to ~70 ms on 2 cores, against 1.5 s+ of linking.
 Health check_dir(int dir, std::string* why) {
   auto damaged = [&](std::string w) {
     if (why) *why = std::move(w);
@@ -52,7 +53,9 @@ Health check_dir(int dir, std::string* why) {
     if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != e.size)
       return damaged("blob " + blob + " (" + e.path + ") is " + std::to_string(st.st_size) + " bytes, not " +
                      std::to_string(e.size));
-    if (((st.st_mode & 0111) != 0) != e.exec) return damaged("blob " + blob + " (" + e.path + ") has the wrong mode");
+    // A bin that lost its exec bit breaks its command. The reverse is tolerated: it is
+    // harmless, and on filesystems that show every file as 0755 it would never heal.
+    if (e.exec && (st.st_mode & 0100) == 0) return damaged("blob " + blob + " (" + e.path + ") is not executable");
   }
   return Health::Present;
 }
@@ -110,7 +113,9 @@ Result<Store::Package> Store::load(const StoreKey& k) const {
   }
   Package p{fs::Dir(fd), {}};
   auto text = fs::read_file_at(fd, "index", fs::join(pkg_dir_, k.rel() + "/index"));
-  if (!text) return Error::failed(Code::ReadFromStore, "failed to read " + text.error().message);
+  if (!text)
+    return Error::failed(Code::ReadFromStore,
+                         text.error().is_not_found() ? "failed to read " + text.error().message : text.error().message);
   auto idx = PackageIndex::parse(*text);
   if (!idx) return Error::failed(Code::ReadFromStore, "failed to read the store index of " + k.rel() + ": " + idx.error().message);
   p.index = std::move(*idx);

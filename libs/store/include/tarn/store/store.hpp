@@ -63,8 +63,8 @@ class Store {
   Result<void> open();
   const std::string& root() const { return root_; }
 
-  // Present: the index parses and every blob is a regular file of the recorded size and
-  // exec bit. Missing: no entry. Damaged: anything else (a partial or corrupted entry),
+  // Present: the index parses and every blob is a regular file of the recorded size, and
+  // executable if the index says so. Missing: no entry. Damaged: anything else (a partial or corrupted entry),
   // to be fetched again; commit() replaces it.
   enum class Health { Present, Missing, Damaged };
   Health check(const StoreKey& k) const;
