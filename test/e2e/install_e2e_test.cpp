@@ -500,3 +500,119 @@ TEST_CASE("cli: exit codes and global options as pnpm's") {
     CHECK(r.output.find(row.expect) != std::string::npos);
   }
 }
+
+// ------------------------------------------------------------------ store integrity (v3)
+// (Includes kept with these cases so the file's earlier part stays as it was.)
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <functional>
+
+#include "tarn/core/types.hpp"
+
+namespace {
+
+// A package's entry in World's store. "v3" is libs/store's kLayoutVersion.
+std::string store_entry(const World& w, const std::string& pkg) {
+  auto integ = tarn::Integrity::parse(w.integrity.at(pkg));
+  REQUIRE(integ);
+  return w.store + "/v3/" + tarn::StoreKey::from_integrity(*integ).rel();
+}
+
+struct stat stat_of(const std::string& p) {
+  struct stat st {};
+  REQUIRE(::stat(p.c_str(), &st) == 0);
+  return st;
+}
+
+}  // namespace
+
+TEST_CASE("a damaged store entry is fetched again, the install is whole and the entry repaired") {
+  namespace sfs = std::filesystem;
+  // beta's blobs: 0 is package.json, 1 is index.js.
+  struct Row {
+    const char* name;
+    std::function<void(const std::string& entry)> damage;
+  };
+  std::vector<Row> rows = {
+      {"truncated blob", [](const std::string& e) { sfs::resize_file(e + "/1", 0); }},
+      {"deleted blob", [](const std::string& e) { sfs::remove(e + "/1"); }},
+      {"deleted index", [](const std::string& e) { sfs::remove(e + "/index"); }},
+      {"corrupted index", [](const std::string& e) { write_file(e + "/index", "tarn-index 3\nf- 12\n"); }},
+      {"deleted entry directory", [](const std::string& e) { sfs::remove_all(e); }},
+  };
+  for (auto& row : rows) {
+    SECTION(row.name) {
+      World w;
+      REQUIRE(w.install().status == 0);
+      auto first = layout_listing(w.project);
+      std::string entry = store_entry(w, "beta@1.0.0");
+      REQUIRE(sfs::is_directory(entry));
+      row.damage(entry);
+      sfs::remove_all(w.project + "/node_modules");
+      auto r = w.install();
+      INFO(r.output);
+      REQUIRE(r.status == 0);
+      CHECK(w.server.requests() == 4);  // beta, once more
+      CHECK(layout_listing(w.project) == first);
+      CHECK(first == sorted(kExpected));
+      CHECK(read_file(w.project + "/node_modules/.pnpm/beta@1.0.0/node_modules/beta/index.js") ==
+            "module.exports = 'beta-one'\n");
+      // Repaired: whole again, nothing left aside, and the next install downloads nothing.
+      CHECK(read_file(entry + "/1") == "module.exports = 'beta-one'\n");
+      CHECK(read_file(entry + "/index").rfind("tarn-index 3\n", 0) == 0);
+      CHECK(sfs::is_empty(w.store + "/v3/tmp"));
+      sfs::remove_all(w.project + "/node_modules");
+      REQUIRE(w.install().status == 0);
+      CHECK(w.server.requests() == 4);
+      CHECK(layout_listing(w.project) == first);
+    }
+  }
+}
+
+TEST_CASE("staging left by a killed install is removed by the next one, a live process's is kept") {
+  World w;
+  REQUIRE(w.install().status == 0);
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  REQUIRE(child > 0);
+  REQUIRE(::waitpid(child, nullptr, 0) == child);  // a dead pid, like a kill -9-ed install's
+  std::string dead = w.store + "/v3/tmp/" + std::to_string(child) + "-0123456789ab";
+  std::string live = w.store + "/v3/tmp/" + std::to_string(::getpid()) + "-0123456789ab";
+  for (auto& d : {dead, live}) {
+    write_file(d + "/0", "half a package");
+    struct timespec ago[2] = {{::time(nullptr) - 60, 0}, {::time(nullptr) - 60, 0}};
+    REQUIRE(::utimensat(AT_FDCWD, d.c_str(), ago, 0) == 0);
+  }
+  std::filesystem::remove_all(w.project + "/node_modules");
+  auto r = w.install();
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK_FALSE(std::filesystem::exists(dead));
+  CHECK(std::filesystem::exists(live + "/0"));
+}
+
+TEST_CASE("a bin target's blob is executable in the store and no install changes it") {
+  World w;  // alpha's bin/alpha.js is 0644 in its tarball
+  REQUIRE(w.install().status == 0);
+  std::string blob = store_entry(w, "alpha@1.0.0") + "/1";  // 0 package.json, 1 bin/alpha.js
+  std::string linked = w.project + "/node_modules/.pnpm/alpha@1.0.0/node_modules/alpha/bin/alpha.js";
+  auto before = stat_of(blob);
+  CHECK((before.st_mode & 0777) == 0755);
+  CHECK(stat_of(linked).st_ino == before.st_ino);  // linked, not copied
+  // The README is not a bin: it stays 0644 in the store and in node_modules.
+  CHECK((stat_of(store_entry(w, "alpha@1.0.0") + "/2").st_mode & 0777) == 0644);
+  for (int i = 0; i < 2; ++i) {
+    std::filesystem::remove_all(w.project + "/node_modules");
+    REQUIRE(w.install().status == 0);
+    auto after = stat_of(blob);
+    CHECK(after.st_ino == before.st_ino);
+    CHECK(after.st_mode == before.st_mode);
+    CHECK(after.st_mtim.tv_sec == before.st_mtim.tv_sec);
+    CHECK(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+    CHECK(stat_of(linked).st_ino == before.st_ino);
+  }
+  CHECK(read_file(blob) == "#!/usr/bin/env node\nconsole.log('alpha ' + require('beta'))\n");
+  CHECK(w.server.requests() == 3);
+}

@@ -2,8 +2,11 @@
 // scoped command names lose their scope; a direct dependency beats a hoisted one, then
 // the package that owns the command name wins, then the lexically smaller package name.
 #include <fcntl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <deque>
@@ -135,6 +138,47 @@ void node_paths_of(const std::string& abs_pkg_dir, std::vector<std::string>& out
   out.push_back(nm);
 }
 
+// Copies `rel` to a new private file with `mode` and renames it over `rel`: the link in
+// node_modules is replaced, the file it was linked to is untouched.
+int replace_with_private_copy(int dirfd, const std::string& rel, mode_t mode) {
+  static std::atomic<unsigned> counter{0};
+  std::string tmp = rel + ".tarn-exec-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  int in = ::openat(dirfd, rel.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return errno;
+  int out = ::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (out < 0) {
+    int e = errno;
+    ::close(in);
+    return e;
+  }
+  int e = 0;
+  for (ssize_t n; (n = ::sendfile(out, in, nullptr, 1 << 20)) != 0;)
+    if (n < 0) {
+      e = errno;
+      break;
+    }
+  if (e == 0 && ::fchmod(out, mode) != 0) e = errno;  // O_CREAT's mode went through the umask
+  ::close(in);
+  if (::close(out) != 0 && e == 0) e = errno;
+  if (e == 0 && ::renameat(dirfd, tmp.c_str(), dirfd, rel.c_str()) != 0) e = errno;
+  if (e != 0) ::unlinkat(dirfd, tmp.c_str(), 0);
+  return e;
+}
+
+// A bin target must be executable (pnpm's fixBin adds a+x). The store already marks every
+// file a package.json names as a bin, so this is for the rest, such as a bin that a bundled
+// dependency declares differently. A file with several links is most likely a store blob:
+// a chmod through the link would change it for every project, so the link is replaced by
+// an executable private copy instead (copy-on-write). A file with one link is ours alone.
+int ensure_executable(int project_fd, const std::string& rel) {
+  struct stat st;
+  if (::fstatat(project_fd, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+  if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0111) return 0;
+  mode_t want = (st.st_mode & 0777) | 0111;
+  if (st.st_nlink > 1) return replace_with_private_copy(project_fd, rel, want);
+  return ::fchmodat(project_fd, rel.c_str(), want, 0) == 0 ? 0 : errno;
+}
+
 }  // namespace
 
 std::string make_shim(std::string_view rel_target, std::string_view line, const std::vector<std::string>& node_path) {
@@ -210,7 +254,7 @@ Errors link_bins(const InstallPlan& plan, int project_fd, const std::string& pro
     struct Candidate {
       const PackageBins* bins;
       std::string location;  // where this .bin's owner sees the package
-      std::string real_dir;  // the package's real directory (for chmod and NODE_PATH)
+      std::string real_dir;  // the package's real directory (for the exec check and NODE_PATH)
       bool hoisted;
     };
     std::vector<Candidate> cands;
@@ -296,9 +340,9 @@ Errors link_bins(const InstallPlan& plan, int project_fd, const std::string& pro
         fail(Error::failed(Code::LinkBins, "failed to write " + shim_path + ": " + fs::errno_text(e)));
         continue;
       }
-      e = fs::add_exec_bits_at(project_fd, real_target.c_str());
+      e = ensure_executable(project_fd, real_target);
       if (e != 0 && e != ENOENT)
-        fail(Error::failed(Code::LinkBins, "failed to chmod " + real_target + ": " + fs::errno_text(e)));
+        fail(Error::failed(Code::LinkBins, "failed to make " + real_target + " executable: " + fs::errno_text(e)));
     }
   });
   return errs;
