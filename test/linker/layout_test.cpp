@@ -102,7 +102,7 @@ TEST_CASE("bins: a non-executable target becomes executable without changing the
       p.pkg_dir = pkg;
       p.has_bin = true;
       plan.packages.push_back(p);
-      plan.bins.push_back({"node_modules/.bin", {{0, "node_modules/x", false}}, ""});
+      plan.bins.push_back({"node_modules/.bin", {{0, "node_modules/x", false, {}}}, ""});
       auto pd = fs::Dir::open(project);
       REQUIRE(pd);
       auto errs = link_bins(plan, pd->fd(), project);

@@ -24,6 +24,7 @@
 // Layout history: v2 had no sizes and left bin modes to the linker, which chmod-ed blobs
 // through their links; its entries lack the v3 guarantees, so v3 starts empty beside it.
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,15 @@ class Store {
   // seconds, in case the pid belongs to another pid namespace) or that were idle for an
   // hour (pid reused); returns how many. Never one whose process is alive and writing.
   size_t sweep_staging() const;
+
+  // The projects that installed from this store (registry.cpp): each install registers its
+  // root; projects that no longer exist are dropped when listed.
+  Result<void> register_project(const std::string& project_dir) const;
+  std::vector<std::string> registered_projects() const;
+  // Every entry, as "ab/cdef...-sha512".
+  std::vector<std::string> entries() const;
+  // Removes every entry whose StoreKey::rel() is not in `keep`; returns how many.
+  Result<size_t> prune(const std::set<std::string>& keep) const;
 
  private:
   Result<fs::Dir> replace_damaged(Staging& s, const std::string& dest) const;
