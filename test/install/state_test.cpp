@@ -21,6 +21,7 @@ TEST_CASE("install identity: equal inputs give equal identity, any input that sh
       {"manifest", [&] { return install_identity("lock", "manifest2", s, o); }},
       {"--prod", [&] { InstallOptions p = o; p.dev = false; return install_identity("lock", "manifest", s, p); }},
       {"--no-optional", [&] { InstallOptions p = o; p.optional = false; return install_identity("lock", "manifest", s, p); }},
+      {"--ignore-scripts", [&] { InstallOptions p = o; p.ignore_scripts = true; return install_identity("lock", "manifest", s, p); }},
       {"store", [&] { Settings t = s; t.store_dir = "/elsewhere"; return install_identity("lock", "manifest", t, o); }},
       {"hoisting", [&] { Settings t = s; t.hoist_pattern.clear(); return install_identity("lock", "manifest", t, o); }},
   };

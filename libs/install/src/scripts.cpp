@@ -98,60 +98,79 @@ std::vector<Candidate> detect(const InstallContext& cx) {
 // orders them); each wave's nodes depend only on earlier waves. With no node free of
 // pending dependencies, the cycles among the rest are found (breadth first) and each
 // becomes part of one wave, as pnpm does.
-std::vector<std::vector<size_t>> build_waves(const InstallPlan& plan, const std::vector<char>& needs) {
-  size_t n = plan.packages.size();
-  std::vector<std::vector<size_t>> children(n);
-  for (size_t i = 0; i < n; ++i) {
-    const Snapshot& s = *plan.packages[i].snapshot;
-    for (auto* deps : {&s.dependencies, &s.optional_dependencies})
-      for (auto& d : *deps) {
-        if (d.ref.is_link()) continue;
-        auto it = plan.by_dep_path.find(d.ref.target.str());
-        if (it != plan.by_dep_path.end() && it->second != i) children[i].push_back(it->second);
-      }
-    std::sort(children[i].begin(), children[i].end());
-    children[i].erase(std::unique(children[i].begin(), children[i].end()), children[i].end());
-  }
-  // in_sub: the closure holds a build. 0 unvisited, 1 in progress (a cycle: false), 2 no, 3 yes.
-  std::vector<char> state(n, 0);
-  std::vector<size_t> order;  // post-order: dependencies first, deterministic
-  auto visit = [&](auto& self, size_t i) -> bool {
-    if (state[i] != 0) return state[i] == 3;
-    state[i] = 1;
-    bool sub = needs[i];
-    for (size_t c : children[i]) sub |= self(self, c);
-    state[i] = sub ? 3 : 2;
-    if (sub) order.push_back(i);
-    return sub;
-  };
-  for (size_t i = 0; i < n; ++i) visit(visit, i);
+class WaveBuilder {
+ public:
+  WaveBuilder(const InstallPlan& plan, const std::vector<char>& needs)
+      : plan_(plan), needs_(needs), n_(plan.packages.size()), children_(n_), remaining_(n_, 0), degree_(n_, 0),
+        parents_(n_) {}
 
-  std::vector<char> remaining(n, 0);
-  for (size_t i : order) remaining[i] = 1;
-  std::vector<size_t> degree(n, 0);
-  std::vector<std::vector<size_t>> parents(n);
-  for (size_t i : order)
-    for (size_t c : children[i])
-      if (remaining[c]) ++degree[i], parents[c].push_back(i);
-  auto remove = [&](size_t i) {
-    remaining[i] = 0;
-    for (size_t p : parents[i])
-      if (degree[p] > 0) --degree[p];
-  };
+  std::vector<std::vector<size_t>> run() {
+    link_children();
+    closure_order();
+    count_degrees();
+    std::vector<std::vector<size_t>> waves;
+    for (size_t left = order_.size(); left > 0;) waves.push_back(next_wave(left));
+    return waves;
+  }
+
+ private:
+  void link_children() {
+    for (size_t i = 0; i < n_; ++i) {
+      const Snapshot& s = *plan_.packages[i].snapshot;
+      for (auto* deps : {&s.dependencies, &s.optional_dependencies})
+        for (auto& d : *deps) {
+          if (d.ref.is_link()) continue;
+          auto it = plan_.by_dep_path.find(d.ref.target.str());
+          if (it != plan_.by_dep_path.end() && it->second != i) children_[i].push_back(it->second);
+        }
+      std::sort(children_[i].begin(), children_[i].end());
+      children_[i].erase(std::unique(children_[i].begin(), children_[i].end()), children_[i].end());
+    }
+  }
+
+  // The nodes whose closure holds a build, in post-order (dependencies first). State:
+  // 0 unvisited, 1 in progress (a cycle: counts as no), 2 no, 3 yes.
+  void closure_order() {
+    std::vector<char> state(n_, 0);
+    auto visit = [&](auto& self, size_t i) -> bool {
+      if (state[i] != 0) return state[i] == 3;
+      state[i] = 1;
+      bool sub = needs_[i];
+      for (size_t c : children_[i]) sub |= self(self, c);
+      state[i] = sub ? 3 : 2;
+      if (sub) order_.push_back(i);
+      return sub;
+    };
+    for (size_t i = 0; i < n_; ++i) visit(visit, i);
+  }
+
+  void count_degrees() {
+    for (size_t i : order_) remaining_[i] = 1;
+    for (size_t i : order_)
+      for (size_t c : children_[i])
+        if (remaining_[c]) ++degree_[i], parents_[c].push_back(i);
+  }
+
+  void remove(size_t i) {
+    remaining_[i] = 0;
+    for (size_t p : parents_[i])
+      if (degree_[p] > 0) --degree_[p];
+  }
+
   // The longest cycle through `start` among nodes still remaining, found breadth first.
-  auto find_cycle = [&](size_t start) {
+  std::vector<size_t> find_cycle(size_t start) const {
     std::deque<std::vector<size_t>> queue{{start}};
-    std::vector<char> seen(n, 0);
+    std::vector<char> seen(n_, 0);
     std::vector<size_t> best;
     while (!queue.empty()) {
       std::vector<size_t> path = std::move(queue.front());
       queue.pop_front();
-      for (size_t to : children[path.back()]) {
+      for (size_t to : children_[path.back()]) {
         if (to == start) {
           if (path.size() > best.size()) best = path;
           continue;
         }
-        if (!remaining[to] || seen[to]) continue;
+        if (!remaining_[to] || seen[to]) continue;
         seen[to] = 1;
         auto next = path;
         next.push_back(to);
@@ -159,28 +178,39 @@ std::vector<std::vector<size_t>> build_waves(const InstallPlan& plan, const std:
       }
     }
     return best;
-  };
-  std::vector<std::vector<size_t>> waves;
-  size_t left = order.size();
-  while (left > 0) {
-    std::vector<size_t> wave;
-    for (size_t i : order)
-      if (remaining[i] && degree[i] == 0) wave.push_back(i);
-    if (wave.empty()) {
-      for (size_t i : order) {
-        if (!remaining[i]) continue;
-        for (size_t c : find_cycle(i))
-          if (remaining[c]) remove(c), wave.push_back(c), --left;
-      }
-      if (wave.empty())  // unreachable: a node with pending dependencies lies on or behind a cycle
-        for (size_t i : order)
-          if (remaining[i]) remove(i), wave.push_back(i), --left;
-    } else {
-      for (size_t i : wave) remove(i), --left;
-    }
-    waves.push_back(std::move(wave));
   }
-  return waves;
+
+  std::vector<size_t> next_wave(size_t& left) {
+    std::vector<size_t> wave;
+    for (size_t i : order_)
+      if (remaining_[i] && degree_[i] == 0) wave.push_back(i);
+    if (!wave.empty()) {
+      for (size_t i : wave) remove(i), --left;
+      return wave;
+    }
+    for (size_t i : order_) {
+      if (!remaining_[i]) continue;
+      for (size_t c : find_cycle(i))
+        if (remaining_[c]) remove(c), wave.push_back(c), --left;
+    }
+    if (wave.empty())  // unreachable: a node with pending dependencies lies on or behind a cycle
+      for (size_t i : order_)
+        if (remaining_[i]) remove(i), wave.push_back(i), --left;
+    return wave;
+  }
+
+  const InstallPlan& plan_;
+  const std::vector<char>& needs_;
+  size_t n_;
+  std::vector<std::vector<size_t>> children_;
+  std::vector<size_t> order_;
+  std::vector<char> remaining_;
+  std::vector<size_t> degree_;
+  std::vector<std::vector<size_t>> parents_;
+};
+
+std::vector<std::vector<size_t>> build_waves(const InstallPlan& plan, const std::vector<char>& needs) {
+  return WaveBuilder(plan, needs).run();
 }
 
 // Runs one package's preinstall, install and postinstall.
