@@ -887,3 +887,23 @@ TEST_CASE("builds: what runs, by settings and flags") {
     }
   }
 }
+
+TEST_CASE("engines: a package the host's node cannot run is installed with pnpm's warning, engineStrict fails") {
+  for (bool strict : {false, true}) {
+    CAPTURE(strict);
+    World w;
+    std::string lock = w.lockfile();
+    auto at = lock.find("  beta@1.0.0:\n    resolution: {integrity: ");
+    REQUIRE(at != std::string::npos);
+    at = lock.find('\n', lock.find('}', at));
+    lock.insert(at, "\n    engines: {node: '>=999'}");
+    write_file(w.project + "/pnpm-lock.yaml", lock);
+    if (strict) write_file(w.project + "/pnpm-workspace.yaml", "engineStrict: true\n");
+    auto r = w.install();
+    INFO(r.output);
+    CHECK(r.status == (strict ? 1 : 0));
+    CHECK(r.output.find("Unsupported engine for beta@1.0.0: wanted: {\"node\":\">=999\"}") != std::string::npos);
+    CHECK((r.output.find("ERR_PNPM_UNSUPPORTED_ENGINE") != std::string::npos) == strict);
+    CHECK(std::filesystem::exists(w.project + "/node_modules/.modules.yaml") == !strict);
+  }
+}

@@ -243,6 +243,7 @@ void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir
     else if (key == "shamefully-hoist" && val == "true") s.public_hoist_pattern = {"*"};
     else if (key == "network-concurrency") s.network_concurrency = std::max(1, std::atoi(val.c_str()));
     else if (key == "ignore-scripts") s.ignore_scripts = val == "true";
+    else if (key == "engine-strict") s.engine_strict = val == "true";
     else if (apply_fetch_setting(s, key, val)) {
     }
     else if (key == "virtual-store-dir-max-length") s.virtual_store_dir_max_length = std::max(40, std::atoi(val.c_str()));
@@ -283,6 +284,7 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
       if (kv.second.IsScalar()) apply_fetch_setting(s, kv.first.Scalar(), kv.second.Scalar());
     if (auto n = root["ignoreScripts"]) s.ignore_scripts = n.as<bool>();
     if (auto n = root["strictDepBuilds"]) s.strict_dep_builds = n.as<bool>();
+    if (auto n = root["engineStrict"]) s.engine_strict = n.as<bool>();
     if (auto n = root["allowBuilds"]; n && n.IsMap())
       for (auto kv : n) s.allow_builds[kv.first.Scalar()] = kv.second.IsScalar() && kv.second.Scalar() == "true";
     for (auto& name : yaml_list(root["onlyBuiltDependencies"])) s.allow_builds[name] = true;

@@ -10,7 +10,7 @@ namespace {
 
 // The one table of codes. Names with ERR_PNPM_ are pnpm's own for the same failure;
 // ERR_TARN_ names are tarn's, for failures pnpm reports without a code of its own.
-constexpr std::array<CodeInfo, 36> kCodes{{
+constexpr std::array<CodeInfo, 37> kCodes{{
     {Code::Usage, "ERR_TARN_USAGE", 2, "the command line is wrong (pnpm's parser exits 2 too)"},
     {Code::NoSuchDir, "ERR_TARN_NO_SUCH_DIR", 1, "the project directory does not exist"},
     {Code::NoImporterManifestFound, "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", 1, "no package.json in the project"},
@@ -33,6 +33,7 @@ constexpr std::array<CodeInfo, 36> kCodes{{
     {Code::UnsupportedResolution, "ERR_PNPM_UNSUPPORTED_RESOLUTION_TYPE", 1,
      "a lockfile resolution kind tarn cannot fetch yet"},
     {Code::Unsupported, "ERR_TARN_UNSUPPORTED", 1, "a project feature tarn cannot install yet (it refuses rather than guess)"},
+    {Code::UnsupportedEngine, "ERR_PNPM_UNSUPPORTED_ENGINE", 1, "engineStrict and a package's engines miss the host"},
     {Code::InvalidUrl, "ERR_TARN_INVALID_URL", 1, "a registry or tarball URL is not http(s)"},
     {Code::FetchStatus, "ERR_PNPM_FETCH_", 1, "the registry answered with an HTTP error status"},
     {Code::FetchFailed, "ERR_TARN_FETCH_FAILED", 1, "a request failed after every retry"},

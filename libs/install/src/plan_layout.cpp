@@ -15,6 +15,11 @@ Result<void> plan_layout(InstallContext& cx) {
   auto plan = make_plan(cx.lockfile, cx.settings, popt);
   if (!plan) return plan.error();
   cx.plan = std::move(*plan);
+  // pnpm installs a package whose engines the host misses, with a warning; engineStrict
+  // makes it an error.
+  if (!cx.plan.engine_issues.empty() && cx.settings.engine_strict)
+    return Error::failed(Code::UnsupportedEngine, cx.plan.engine_issues.front());
+  for (auto& issue : cx.plan.engine_issues) cx.rep.warn(issue);
   cx.rep.set_total(cx.plan.packages.size());
   decide_builds(cx);
   return {};

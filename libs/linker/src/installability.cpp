@@ -167,9 +167,22 @@ bool Installability::ok(const DepPath& key, const PackageMeta& m, bool optional)
   for (auto& [engine, range] : m.engines) {
     if (engine == "node" && !semver_satisfies(node_version(), range)) return false;
     // pnpm checks its own version here; tarn stands in for pnpm 12.
-    if (engine == "pnpm" && !semver_satisfies("12.21.0", range)) return false;
+    if (engine == "pnpm" && !semver_satisfies(kPnpmVersion, range)) return false;
   }
   return true;
+}
+
+std::optional<std::string> Installability::engine_issue(const DepPath& key, const PackageMeta& m) {
+  std::string wanted;
+  for (auto& [engine, range] : m.engines) {
+    bool bad = (engine == "node" && !semver_satisfies(node_version(), range)) ||
+               (engine == "pnpm" && !semver_satisfies(kPnpmVersion, range));
+    if (bad && (engine == "node" || engine == "pnpm"))
+      wanted += (wanted.empty() ? "" : ",") + ("\"" + engine + "\":\"" + range + "\"");
+  }
+  if (wanted.empty()) return std::nullopt;
+  return "Unsupported engine for " + key.str() + ": wanted: {" + wanted + "} (current: {\"node\":\"" + node_version() +
+         "\",\"pnpm\":\"" + kPnpmVersion + "\"})";
 }
 
 // Detected once, and only when an engines check needs it (spawning node costs ~30 ms).

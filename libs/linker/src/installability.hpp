@@ -4,6 +4,7 @@
 #include <cctype>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ class Installability {
   Installability(const Settings& s, const Platform& p, const std::function<std::string()>& node_version)
       : s_(s), p_(p), node_version_fn_(node_version) {}
   bool ok(const DepPath& key, const PackageMeta& m, bool optional);
+  // pnpm's "Unsupported engine for <id>: wanted: {...} (current: {...})" when the host's
+  // node (or tarn standing in for pnpm 12) does not satisfy the package's engines.
+  std::optional<std::string> engine_issue(const DepPath& key, const PackageMeta& m);
 
  private:
   const std::string& node_version();

@@ -202,6 +202,8 @@ void Planner::plan_slots() {
     plan_index_[i] = plan_.packages.size();
     plan_.by_dep_path.emplace(lf_.snapshots[i].key.str(), plan_.packages.size());
     plan_.packages.push_back(plan_slot(i));
+    if (auto issue = check_.engine_issue(lf_.snapshots[i].key, *plan_.packages.back().meta))
+      plan_.engine_issues.push_back(std::move(*issue));
   }
 }
 

@@ -37,6 +37,7 @@ enum class Code : uint8_t {
   OutdatedLockfile,
   UnsupportedResolution,
   Unsupported,
+  UnsupportedEngine,
   // Network and tarballs.
   InvalidUrl,
   FetchStatus,  // printed as ERR_PNPM_FETCH_<HTTP status>

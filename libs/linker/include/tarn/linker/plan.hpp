@@ -84,6 +84,7 @@ struct InstallPlan {
   // .modules.yaml's hoistedDependencies: dep path -> alias -> kind, in pnpm's order.
   std::vector<std::pair<std::string, std::vector<std::pair<std::string, HoistKind>>>> hoisted;
   std::vector<PlannedImporter> importers;  // sorted by id; the root first
+  std::vector<std::string> engine_issues;  // installed packages whose engines the host misses
 };
 
 struct PlanOptions {
@@ -107,6 +108,8 @@ bool platform_supported(const std::vector<std::string>& wanted, const std::vecto
 // `node --version` without the "v"; kUnknownNodeVersion when no node answers (every
 // engines range then passes, as pnpm does without a detectable node).
 inline constexpr const char* kUnknownNodeVersion = "99999.0.0";
+// The pnpm version tarn stands in for in `engines.pnpm` checks.
+inline constexpr const char* kPnpmVersion = "12.21.0";
 std::string detect_node_version();
 
 }  // namespace tarn
