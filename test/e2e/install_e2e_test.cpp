@@ -907,3 +907,28 @@ TEST_CASE("engines: a package the host's node cannot run is installed with pnpm'
     CHECK(std::filesystem::exists(w.project + "/node_modules/.modules.yaml") == !strict);
   }
 }
+
+TEST_CASE("frozen check: settings the lockfile records must match the project's (overrides, autoInstallPeers)") {
+  struct Row {
+    std::string workspace_yaml, lock_prefix;
+    std::string expect;
+  };
+  for (auto& row : {Row{"overrides:\n  beta: 1.0.0\n", "", "\"overrides\" configuration doesn't match"},
+                    Row{"", "overrides:\n  beta: 1.0.0\n\n", "\"overrides\" configuration doesn't match"},
+                    Row{"autoInstallPeers: false\n", "", "\"settings.autoInstallPeers\" configuration"},
+                    Row{"overrides:\n  beta: 1.0.0\n", "overrides:\n  beta: 1.0.0\n\n", ""}}) {
+    CAPTURE(row.workspace_yaml, row.lock_prefix);
+    World w;
+    std::string lock = w.lockfile();
+    lock.insert(lock.find("importers:"), row.lock_prefix);
+    write_file(w.project + "/pnpm-lock.yaml", lock);
+    if (!row.workspace_yaml.empty()) write_file(w.project + "/pnpm-workspace.yaml", row.workspace_yaml);
+    auto r = w.install();
+    INFO(r.output);
+    CHECK(r.status == (row.expect.empty() ? 0 : 1));
+    if (!row.expect.empty()) {
+      CHECK(r.output.find("ERR_PNPM_LOCKFILE_CONFIG_MISMATCH") != std::string::npos);
+      CHECK(r.output.find(row.expect) != std::string::npos);
+    }
+  }
+}

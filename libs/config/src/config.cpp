@@ -244,6 +244,7 @@ void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir
     else if (key == "network-concurrency") s.network_concurrency = std::max(1, std::atoi(val.c_str()));
     else if (key == "ignore-scripts") s.ignore_scripts = val == "true";
     else if (key == "engine-strict") s.engine_strict = val == "true";
+    else if (key == "auto-install-peers") s.auto_install_peers = val == "true";
     else if (apply_fetch_setting(s, key, val)) {
     }
     else if (key == "virtual-store-dir-max-length") s.virtual_store_dir_max_length = std::max(40, std::atoi(val.c_str()));
@@ -285,6 +286,9 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
     if (auto n = root["ignoreScripts"]) s.ignore_scripts = n.as<bool>();
     if (auto n = root["strictDepBuilds"]) s.strict_dep_builds = n.as<bool>();
     if (auto n = root["engineStrict"]) s.engine_strict = n.as<bool>();
+    if (auto n = root["autoInstallPeers"]) s.auto_install_peers = n.as<bool>();
+    if (auto n = root["overrides"]; n && n.IsMap())
+      for (auto kv : n) s.overrides[kv.first.Scalar()] = kv.second.Scalar();
     if (auto n = root["allowBuilds"]; n && n.IsMap())
       for (auto kv : n) s.allow_builds[kv.first.Scalar()] = kv.second.IsScalar() && kv.second.Scalar() == "true";
     for (auto& name : yaml_list(root["onlyBuiltDependencies"])) s.allow_builds[name] = true;

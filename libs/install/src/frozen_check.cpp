@@ -1,13 +1,30 @@
 // Pass frozen-check: every project's package.json against its lockfile importer, as
 // pnpm's frozen-lockfile check does; then a refusal of what tarn cannot install yet, so
 // that no input ends in a wrong tree with exit status 0.
+#include <optional>
 #include <set>
 
 #include "passes.hpp"
 
 namespace tarn {
 
+namespace {
+
+// pnpm's getOutdatedLockfileSetting, for the settings tarn reads: a lockfile resolved with
+// other overrides or peer settings would give another tree than the project asks for.
+std::optional<std::string_view> mismatched_setting(const InstallContext& cx) {
+  if (cx.lockfile.overrides != cx.settings.overrides) return "overrides";
+  if (cx.lockfile.auto_install_peers != cx.settings.auto_install_peers) return "settings.autoInstallPeers";
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<void> check_frozen(const InstallContext& cx) {
+  if (auto setting = mismatched_setting(cx))
+    return Error::failed(Code::LockfileConfigMismatch,
+                         "Cannot proceed with the frozen installation. The current \"" + std::string(*setting) +
+                             "\" configuration doesn't match the value found in the lockfile (" + cx.lockfile_path + ")");
   static const Importer empty{};
   std::vector<std::string> diff;
   std::set<std::string> projects;
@@ -35,6 +52,12 @@ Result<void> check_supported(const InstallContext& cx) {
                                                 lf.patched_dependencies.front() +
                                                 (lf.patched_dependencies.size() > 1 ? ", ..." : "") +
                                                 ") are not applied by tarn yet; install with pnpm");
+  // pnpm installs a tarball-URL dependency the lockfile has no integrity for; so does
+  // tarn, and says that its content is not verified.
+  for (auto& [key, m] : lf.packages)
+    if (!m.integrity && m.resolution == ResolutionKind::Tarball)
+      cx.rep.warn(key + ": the lockfile records no integrity for " + printable(m.tarball.str()) +
+                  "; its content is not verified");
   std::vector<std::string> bad;
   for (auto& [key, m] : lf.packages)
     if (m.resolution != ResolutionKind::Registry && m.resolution != ResolutionKind::Tarball)

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <atomic>
 #include <cctype>
@@ -102,6 +103,7 @@ struct Partial {
   std::optional<std::string> lockfile_version;
   std::optional<bool> auto_install_peers;
   std::vector<std::string> patched;
+  std::map<std::string, std::string> overrides;
   std::vector<Importer> importers;
   std::vector<std::pair<std::string, PackageMeta>> packages;
   std::vector<Snapshot> snapshots;
@@ -260,6 +262,9 @@ Result<void> read_document(const YAML::Node& root, Partial& out, const std::stri
       if (top.second.IsMap())
         for (auto kv : top.second)
           if (kv.first.Scalar() == "autoInstallPeers") out.auto_install_peers = kv.second.as<bool>();
+    } else if (k == "overrides") {
+      if (top.second.IsMap())
+        for (auto kv : top.second) out.overrides[kv.first.Scalar()] = kv.second.Scalar();
     } else if (k == "patchedDependencies") {
       if (top.second.IsMap())
         for (auto kv : top.second) out.patched.push_back(kv.first.Scalar());
@@ -446,6 +451,7 @@ std::optional<Result<Partial>> read_chunks(const std::vector<std::string>& chunk
     if (p.lockfile_version) all.lockfile_version = std::move(p.lockfile_version);
     if (p.auto_install_peers) all.auto_install_peers = p.auto_install_peers;
     for (auto& x : p.patched) all.patched.push_back(std::move(x));
+    all.overrides.merge(p.overrides);
     for (auto& x : p.importers) all.importers.push_back(std::move(x));
     for (auto& x : p.packages) all.packages.push_back(std::move(x));
     for (auto& x : p.snapshots) all.snapshots.push_back(std::move(x));
@@ -476,6 +482,7 @@ Result<Lockfile> Lockfile::parse(std::string_view text_in, const std::string& pa
   if (p.auto_install_peers) lf.auto_install_peers = *p.auto_install_peers;
   lf.importers = std::move(p.importers);
   lf.patched_dependencies = std::move(p.patched);
+  lf.overrides = std::move(p.overrides);
   lf.packages.reserve(p.packages.size());
   for (auto& [k, m] : p.packages) lf.packages.insert_or_assign(std::move(k), std::move(m));
   lf.snapshots = std::move(p.snapshots);

@@ -63,7 +63,9 @@ struct Settings {
   bool ignore_scripts = false;
   // strictDepBuilds (pnpm 12 default true): ignored dependency builds fail the install.
   bool strict_dep_builds = true;
-  bool engine_strict = false;  // engine-strict / engineStrict: unsupported engines fail
+  bool engine_strict = false;
+  std::map<std::string, std::string> overrides;  // pnpm-workspace.yaml `overrides`
+  bool auto_install_peers = true;                // auto-install-peers / autoInstallPeers  // engine-strict / engineStrict: unsupported engines fail
   // pnpm's network retry settings and their defaults (fetch-retries, fetch-retry-factor,
   // fetch-retry-mintimeout, fetch-retry-maxtimeout in ms, fetch-timeout in ms).
   unsigned fetch_retries = 2, fetch_retry_factor = 10;

@@ -1,5 +1,6 @@
 #pragma once
 // The pnpm-lock.yaml v9 model: importers, packages (metadata) and snapshots (graph).
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -77,6 +78,7 @@ struct Lockfile {
   std::unordered_map<std::string, PackageMeta> packages;   // name@version (no peers) -> meta
   bool auto_install_peers = true;
   std::vector<std::string> patched_dependencies;  // keys of patchedDependencies
+  std::map<std::string, std::string> overrides;   // the overrides it was resolved with
 
   // Reads and validates `path`: lockfileVersion, every key and every reference. A snapshot
   // whose metadata is missing from `packages:` is an error (ERR_PNPM_LOCKFILE_MISSING_DEPENDENCY).
