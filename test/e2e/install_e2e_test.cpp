@@ -932,3 +932,105 @@ TEST_CASE("frozen check: settings the lockfile records must match the project's 
     }
   }
 }
+
+// ------------------------------------------------------------------ the terminal
+#include <poll.h>
+#include <pty.h>
+
+namespace {
+
+struct Screen {
+  std::string bytes;
+  double first_progress_ms = -1;  // when "Progress:" first appeared
+  int status = -1;
+};
+
+// Runs tarn in a 120x40 pseudo-terminal and records what it drew, and when.
+Screen run_in_pty(const std::string& args, const std::string& dir, const std::vector<std::string>& env) {
+  winsize ws{40, 120, 0, 0};
+  int master = -1;
+  auto t0 = std::chrono::steady_clock::now();
+  pid_t pid = ::forkpty(&master, nullptr, nullptr, &ws);
+  if (pid == 0) {
+    ::chdir(dir.c_str());
+    ::unsetenv("CI");
+    ::unsetenv("NO_COLOR");
+    ::unsetenv("FORCE_COLOR");
+    for (auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    ::execl("/bin/sh", "sh", "-c", ("exec '" TARN_BINARY "' " + args).c_str(), nullptr);
+    ::_exit(127);
+  }
+  Screen s;
+  char buf[4096];
+  for (;;) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) break;
+    ssize_t n = ::read(master, buf, sizeof buf);
+    if (n <= 0) break;
+    s.bytes.append(buf, static_cast<size_t>(n));
+    if (s.first_progress_ms < 0 && s.bytes.find("Progress:") != std::string::npos)
+      s.first_progress_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  ::close(master);
+  s.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("terminal: a live progress line at once, pnpm's Packages bar and summary, NO_COLOR means no escapes") {
+  for (bool no_color : {false, true}) {
+    CAPTURE(no_color);
+    World w;
+    std::vector<std::string> env;
+    if (no_color) env.push_back("NO_COLOR=1");
+    auto s = run_in_pty("install --frozen-lockfile --store-dir '" + w.store + "'", w.project, env);
+    INFO(s.bytes);
+    CHECK(s.status == 0);
+    CHECK(s.first_progress_ms >= 0);
+    CHECK(s.first_progress_ms < 200);
+    CHECK(s.bytes.find("Packages:") != std::string::npos);
+    CHECK(s.bytes.find("+++") != std::string::npos);
+    CHECK(s.bytes.find("dependencies:") != std::string::npos);
+    CHECK(s.bytes.find("Done in") != std::string::npos);
+    bool has_sgr = s.bytes.find("\x1b[3") != std::string::npos || s.bytes.find("\x1b[9") != std::string::npos;
+    CHECK(has_sgr == !no_color);
+  }
+}
+
+TEST_CASE("ndjson: pnpm's event kinds on stderr, with time, and the counts of a frozen install") {
+  World w;
+  auto r = run_shell("{ '" TARN_BINARY "' install --frozen-lockfile --store-dir '" + w.store +
+                         "' --reporter=ndjson 2>events.txt >stdout.txt; }", w.project);
+  REQUIRE(r.status == 0);
+  CHECK(read_file(w.project + "/stdout.txt").empty());
+  std::map<std::string, int> kinds;
+  std::string events = read_file(w.project + "/events.txt");
+  size_t lines = 0;
+  for (size_t i = 0; i < events.size();) {
+    size_t j = events.find('\n', i);
+    std::string line = events.substr(i, j - i);
+    i = j + 1;
+    ++lines;
+    CHECK(line.rfind("{\"time\":", 0) == 0);
+    auto name_at = line.find("\"name\":\"");
+    REQUIRE(name_at != std::string::npos);
+    std::string name = line.substr(name_at + 8, line.find('"', name_at + 8) - name_at - 8);
+    auto st = line.find("\"status\":\"");
+    if (st != std::string::npos) name += ":" + line.substr(st + 10, line.find('"', st + 10) - st - 10);
+    ++kinds[name];
+  }
+  // Three packages are installed (opt-darwin is skipped on this platform), two direct.
+  CHECK(kinds["pnpm:progress:resolved"] == 3);
+  CHECK(kinds["pnpm:progress:fetched"] == 3);
+  CHECK(kinds["pnpm:progress:imported"] == 3);
+  CHECK(kinds["pnpm:root"] == 2);
+  CHECK(kinds["pnpm:stats"] == 2);
+  CHECK(kinds["pnpm:stage"] == 2);
+  CHECK(kinds["pnpm:summary"] == 1);
+  CHECK(kinds["pnpm:context"] == 1);
+  CHECK(kinds["pnpm:package-manifest"] == 1);
+  CHECK(kinds["pnpm:execution-time"] == 1);
+}

@@ -62,6 +62,8 @@ struct InstallContext {
   Builds builds;
   std::optional<fs::Dir> root_fd;
   bool modules_existed = false;
+  std::string pruned_at;  // the previous .modules.yaml's prunedAt, carried over
+  std::vector<std::string> previous_slots;  // the previous complete install's slots
 
   const Project& root() const { return projects.front(); }
   // Opens connections early (TLS handshakes overlap with parsing and planning).

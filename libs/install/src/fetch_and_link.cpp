@@ -53,7 +53,7 @@ void store_and_import(LinkRun& run, const std::vector<size_t>& slots, const net:
   for (size_t i : slots) {
     if (auto r = import_package(dir->fd(), *index, run.fd(), cx.plan.packages[i], import_method(cx, i)); !r)
       return run.errs.add(r.error());
-    cx.rep.add_added();
+    cx.rep.added(cx.plan.packages[i].pkg_dir);
   }
 }
 
@@ -68,7 +68,7 @@ void start_cold(LinkRun& run) {
                      first.snapshot->key.str()};
     cx.fetcher->get(std::move(req), [&run, &slots](Result<net::Body>&& body) {
       if (!body) return run.errs.add(body.error());
-      run.cx.rep.add_downloaded();
+      run.cx.rep.downloaded(run.cx.plan.packages[slots.front()].snapshot->key.str(), body->size());
       run.cold_tasks.run([&run, &slots, b = std::make_shared<net::Body>(std::move(*body))] {
         size_t n = b->size();
         store_and_import(run, slots, *b);
@@ -90,8 +90,8 @@ void link_slots_and_warm(LinkRun& run) {
     if (!stored) return run.errs.add(stored.error());
     if (auto r = import_package(stored->dir.fd(), stored->index, run.fd(), p, import_method(cx, i)); !r)
       return run.errs.add(r.error());
-    cx.rep.add_reused();
-    cx.rep.add_added();
+    cx.rep.reused(p.snapshot->key.str());
+    cx.rep.added(p.pkg_dir);
   });
   run.errs.add_all(link_top_level(cx.plan, run.fd()));
 }

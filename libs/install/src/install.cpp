@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "passes.hpp"
+#include "state.hpp"
 #include "tarn/linker/geometry.hpp"
 
 namespace tarn {
@@ -55,12 +56,15 @@ void report_summary(const InstallContext& cx, std::chrono::steady_clock::time_po
 Result<void> install(const InstallOptions& o, Reporter& rep) {
   auto t0 = std::chrono::steady_clock::now();
   InstallContext cx(o, rep);
+  long long started_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (auto r = timed(rep, "read-inputs", [&] { return read_inputs(cx); }); !r) return r;
   if (timed(rep, "up-to-date-check", [&] { return up_to_date(cx); })) {
     rep.info("Lockfile is up to date, resolution step is skipped");
     rep.info("Already up to date");
     return {};
   }
+  report_start(cx);
   // With no store yet everything will be downloaded: connections open while the lockfile
   // is parsed. With a store, most installs are hot: the TLS context and the handshakes
   // would only take CPU from linking, so they wait for the store check.
@@ -68,6 +72,7 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
   cx.node.emplace(fs::join(Store::layout_dir(cx.settings.store_dir), "host-node"));
   if (auto r = timed(rep, "parse-inputs", [&] { return parse_inputs(cx); }); !r) return r;
   if (auto r = timed(rep, "frozen-check", [&] { return check_frozen(cx); }); !r) return r;
+  rep.info("Lockfile is up to date, resolution step is skipped");
   if (auto r = timed(rep, "supported-check", [&] { return check_supported(cx); }); !r) return r;
   if (auto r = timed(rep, "plan", [&] { return plan_layout(cx); }); !r) return r;
   cx.store.emplace(cx.settings.store_dir);
@@ -77,15 +82,23 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
   else cx.fetcher.reset();  // hot: nothing to download
 
   cx.modules_existed = fs::exists(fs::join(cx.root_dir, geometry::kModules));
-  if (cx.modules_existed) remove_completion_markers(cx.root_dir);
+  if (cx.modules_existed) {
+    PreviousInstall prev = previous_install(cx.root_dir);
+    cx.pruned_at = std::move(prev.pruned_at);
+    cx.previous_slots = std::move(prev.slots);
+    remove_completion_markers(cx.root_dir);
+  }
   auto root = fs::Dir::open(cx.root_dir);
   if (!root) return root.error();
   cx.root_fd = std::move(*root);
+  report_stats(cx);
   if (auto r = write_tree(cx); !r) {
+    rep.stop_progress();
     discard_partial(cx);
     return r;
   }
   report_summary(cx, t0);
+  report_end(cx, started_ms);
   return {};
 }
 

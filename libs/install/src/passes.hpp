@@ -17,6 +17,12 @@ Result<void> link_bin_shims(InstallContext& cx);      // fetch_and_link.cpp
 Result<void> run_project_scripts(InstallContext& cx); // scripts.cpp
 Result<void> write_state(const InstallContext& cx);   // write_state.cpp
 
+// Reporter events around the passes (report_events.cpp).
+void report_start(InstallContext& cx);
+void report_plan(InstallContext& cx);
+void report_stats(InstallContext& cx);
+void report_end(InstallContext& cx, long long started_ms);
+
 // Leaves nothing that looks complete after a failure (write_state.cpp).
 void discard_partial(const InstallContext& cx);
 void remove_completion_markers(const std::string& root_dir);

@@ -20,7 +20,7 @@ Result<void> plan_layout(InstallContext& cx) {
   if (!cx.plan.engine_issues.empty() && cx.settings.engine_strict)
     return Error::failed(Code::UnsupportedEngine, cx.plan.engine_issues.front());
   for (auto& issue : cx.plan.engine_issues) cx.rep.warn(issue);
-  cx.rep.set_total(cx.plan.packages.size());
+  report_plan(cx);
   decide_builds(cx);
   return {};
 }

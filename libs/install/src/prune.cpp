@@ -34,14 +34,17 @@ std::vector<std::string> entries_of(int root_fd, const std::string& rel) {
 
 // Removes entries of `dir` (and of its @scope directories) that are not in `keep`.
 // Names starting with '.' belong to pnpm's bookkeeping and stay.
+// pnpm removes a scope directory that pruning emptied in an importer's node_modules, but
+// leaves emptied ones in the hoisted directory (`drop_empty_scopes`).
 Result<void> prune_dir(int root_fd, const std::string& root_dir, const std::string& dir,
-                       const std::set<std::string>& keep) {
+                       const std::set<std::string>& keep, bool drop_empty_scopes) {
   for (auto& name : entries_of(root_fd, dir)) {
     if (name[0] == '.') continue;
     std::string rel = dir + "/" + name;
     if (name[0] == '@') {
-      if (auto r = prune_dir(root_fd, root_dir, rel, keep); !r) return r;
-      continue;  // pnpm leaves an emptied scope directory in place
+      if (auto r = prune_dir(root_fd, root_dir, rel, keep, false); !r) return r;
+      if (drop_empty_scopes) ::unlinkat(root_fd, rel.c_str(), AT_REMOVEDIR);  // fails unless empty
+      continue;
     }
     if (keep.count(rel)) continue;
     if (::unlinkat(root_fd, rel.c_str(), 0) != 0 && errno != ENOENT) {
@@ -61,7 +64,7 @@ Result<void> prune_links(InstallContext& cx) {
   std::vector<std::string> dirs{std::string(geometry::kHoisted)};
   for (auto& imp : cx.plan.importers) dirs.push_back(imp.modules_dir);
   for (auto& dir : dirs) {
-    if (auto r = prune_dir(cx.root_fd->fd(), cx.root_dir, dir, keep); !r) return r;
+    if (auto r = prune_dir(cx.root_fd->fd(), cx.root_dir, dir, keep, dir != geometry::kHoisted); !r) return r;
     // Shims are rewritten by link-bins; stale ones go (the directory stays, as with pnpm).
     for (auto& name : entries_of(cx.root_fd->fd(), geometry::bin_dir(dir)))
       ::unlinkat(cx.root_fd->fd(), (geometry::bin_dir(dir) + "/" + name).c_str(), 0);

@@ -1,5 +1,7 @@
 #include "state.hpp"
 
+#include "tarn/fs/fs.hpp"
+
 #include <boost/json.hpp>
 
 #include <chrono>
@@ -39,7 +41,8 @@ static long long now_ms() {
       .count();
 }
 
-std::string workspace_state(const std::string& identity, const std::vector<StateProject>& list) {
+std::string workspace_state(const std::string& identity, const std::vector<StateProject>& list,
+                            const std::vector<std::string>& slots) {
   json::object o;
   o["lastValidatedTimestamp"] = now_ms();
   json::object projects;
@@ -51,6 +54,9 @@ std::string workspace_state(const std::string& identity, const std::vector<State
   }
   o["projects"] = std::move(projects);
   o["tarnIdentity"] = identity;
+  json::array sl;
+  for (auto& x : slots) sl.emplace_back(x);
+  o["tarnSlots"] = std::move(sl);
   return json::serialize(o) + "\n";
 }
 
@@ -60,7 +66,30 @@ bool workspace_state_matches(std::string_view text, const std::string& identity)
   return text.find(needle) != std::string_view::npos;
 }
 
-std::string modules_yaml(const InstallPlan& plan, const Settings& s, const InstallOptions& o) {
+std::string previous_pruned_at(std::string_view modules_yaml_text) {
+  boost::system::error_code ec;
+  auto v = json::parse(modules_yaml_text, ec);
+  if (ec || !v.is_object()) return {};
+  auto* p = v.as_object().if_contains("prunedAt");
+  return p && p->is_string() ? std::string(p->as_string()) : std::string();
+}
+
+PreviousInstall previous_install(const std::string& root_dir) {
+  PreviousInstall prev;
+  if (auto m = fs::read_file(fs::join(root_dir, "node_modules/.modules.yaml"))) prev.pruned_at = previous_pruned_at(*m);
+  auto st = fs::read_file(fs::join(root_dir, kStateFile));
+  if (!st) return prev;
+  boost::system::error_code ec;
+  auto v = json::parse(*st, ec);
+  if (ec || !v.is_object()) return prev;
+  if (auto* a = v.as_object().if_contains("tarnSlots"); a && a->is_array())
+    for (auto& x : a->as_array())
+      if (x.is_string()) prev.slots.emplace_back(x.as_string());
+  return prev;
+}
+
+std::string modules_yaml(const InstallPlan& plan, const Settings& s, const InstallOptions& o,
+                         std::string_view previous_pruned_at) {
   // pnpm 12 writes .modules.yaml as JSON (YAML's superset makes both readers happy).
   json::object m;
   json::object hoisted;
@@ -78,16 +107,19 @@ std::string modules_yaml(const InstallPlan& plan, const Settings& s, const Insta
   m["nodeLinker"] = "isolated";
   m["packageManager"] = std::string("tarn@") + TARN_VERSION;
   m["pendingBuilds"] = json::array();
-  std::time_t t = std::time(nullptr);
-  char date[64];
-  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", std::gmtime(&t));
-  m["prunedAt"] = date;
+  // pnpm sets prunedAt when it prunes the virtual store (modulesCacheMaxAge counts from
+  // it) and otherwise carries it over; tarn never prunes slots, so it carries it over too.
+  if (!previous_pruned_at.empty()) {
+    m["prunedAt"] = previous_pruned_at;
+  } else {
+    std::time_t t = std::time(nullptr);
+    char date[64];
+    std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", std::gmtime(&t));
+    m["prunedAt"] = date;
+  }
   json::array php;
   for (auto& p : s.public_hoist_pattern) php.emplace_back(p);
   m["publicHoistPattern"] = std::move(php);
-  json::object regs{{"default", s.registry}};
-  for (auto& [scope, url] : s.scoped_registries) regs[scope] = url;
-  m["registries"] = std::move(regs);
   json::array skipped;
   for (auto& k : plan.skipped) skipped.emplace_back(k);
   m["skipped"] = std::move(skipped);

@@ -14,14 +14,25 @@ namespace tarn {
 std::string install_identity(const std::string& lockfile_text, const std::string& manifest_text,
                              const Settings& s, const InstallOptions& o);
 
-std::string modules_yaml(const InstallPlan& plan, const Settings& s, const InstallOptions& o);
+// `previous_pruned_at`: the last .modules.yaml's prunedAt ("" for a new node_modules).
+std::string modules_yaml(const InstallPlan& plan, const Settings& s, const InstallOptions& o,
+                         std::string_view previous_pruned_at = {});
+std::string previous_pruned_at(std::string_view modules_yaml_text);
 
 // pnpm keeps its "is node_modules current?" record here; tarn adds its identity to it.
 inline constexpr const char* kStateFile = "node_modules/.pnpm-workspace-state-v1.json";
 struct StateProject {
   std::string dir, name, version;
 };
-std::string workspace_state(const std::string& identity, const std::vector<StateProject>& projects);
+// `slots`: the .pnpm slots this install made, for the next one's "Packages: +N -M".
+std::string workspace_state(const std::string& identity, const std::vector<StateProject>& projects,
+                            const std::vector<std::string>& slots = {});
+// Previous install's record, read before its markers are removed.
+struct PreviousInstall {
+  std::string pruned_at;
+  std::vector<std::string> slots;
+};
+PreviousInstall previous_install(const std::string& root_dir);
 bool workspace_state_matches(std::string_view text, const std::string& identity);
 
 }  // namespace tarn
