@@ -437,6 +437,33 @@ TEST_CASE("a killed install's locked staging directory is swept at once, a live 
   store.abort(*s);
 }
 
+TEST_CASE("an install killed while writing its markers leaves temporaries the next install removes") {
+  BigProject big;
+  Baseline base = baseline(big);
+  std::string project = big.tmp.path() + "/ref", store = big.tmp.path() + "/ref-store";
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  REQUIRE(child > 0);
+  REQUIRE(::waitpid(child, nullptr, 0) == child);
+  std::string dead = std::to_string(child), self = std::to_string(::getpid());
+  // Killed between write_file_atomic's write and its rename, in write-state: the lockfile
+  // copy and .modules.yaml renamed, the up-to-date marker not.
+  std::vector<std::string> leftovers = {"node_modules/.pnpm/lock.yaml.tmp-" + dead + "-1",
+                                        "node_modules/.modules.yaml.tmp-" + dead + "-2",
+                                        "node_modules/.pnpm-workspace-state-v1.json.tmp-" + dead + "-3"};
+  for (auto& l : leftovers) write_file(project + "/" + l, "half");
+  sfs::remove(project + "/node_modules/.pnpm-workspace-state-v1.json");
+  std::string live = project + "/node_modules/.modules.yaml.tmp-" + self + "-4";  // a writer still running
+  write_file(live, "being written");
+  auto r = wait_for(spawn(install_args(store), project, big.tmp.path() + "/out"));
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  for (auto& l : leftovers) CHECK_FALSE(sfs::exists(project + "/" + l));
+  CHECK(sfs::exists(live));
+  sfs::remove(live);
+  CHECK(base.ref.diff(project) == "");
+}
+
 // ---------------------------------------------------------------- disk faults
 namespace {
 
