@@ -579,6 +579,10 @@ TEST_CASE("disk faults: no space left and read-only directories fail clearly, ex
     REQUIRE(::chown(store.c_str(), nobody, nobody) == 0);
     ::chmod(project.c_str(), 0555);
     auto d = wait_for(spawn(install_args(store), project, t + "/out", nobody));
+    if (d.status == 127 || d.status == 125) {  // exec or setuid refused: the binary's path is not the user's to read
+      WARN("cannot run tarn as uid " << nobody << " - case skipped");
+      return;
+    }
     expect_clean_failure(d, project, {"ERR_TARN_LINK_FAILED"}, "failed to create node_modules", "Permission denied");
   }
   SECTION("EACCES: a store directory the user may not write (0555)") {
@@ -589,6 +593,10 @@ TEST_CASE("disk faults: no space left and read-only directories fail clearly, ex
     for (auto& e : sfs::recursive_directory_iterator(project)) REQUIRE(::lchown(e.path().c_str(), nobody, nobody) == 0);
     REQUIRE(::chown(project.c_str(), nobody, nobody) == 0);
     auto d = wait_for(spawn(install_args(store), project, t + "/out", nobody));
+    if (d.status == 127 || d.status == 125) {  // exec or setuid refused: the binary's path is not the user's to read
+      WARN("cannot run tarn as uid " << nobody << " - case skipped");
+      return;
+    }
     expect_clean_failure(d, project, {"ERR_TARN_STORE_DIR"}, store, "Permission denied");
     CHECK_FALSE(sfs::exists(project + "/node_modules"));
   }
