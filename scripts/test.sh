@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
-ctest --test-dir build --output-on-failure -j"$(nproc)"
+ctest --test-dir build --output-on-failure -j"$(nproc)" -LE slow
+# Crash safety: 100 kill -9s at random points and concurrent installs into one store.
+# Minutes, not seconds: run explicitly, after the default suite.
+ctest --test-dir build --output-on-failure -L slow

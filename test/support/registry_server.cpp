@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -58,6 +59,7 @@ struct RegistryServer::Impl {
   std::vector<Received> log;
   std::set<int> open_fds;  // shut down by the destructor so no connection thread outlives it
   std::atomic<size_t> count{0};
+  std::atomic<unsigned> delay_ms{0};
   std::atomic<bool> stop{false};
   std::thread thread;
   std::vector<std::thread> conns;
@@ -142,6 +144,7 @@ struct RegistryServer::Impl {
       http::read(sock, buf, req, ec);
       if (ec) break;
       auto f = record(req);
+      if (unsigned d = delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(d));
       more = f ? misbehave(sock, req, *f) : answer(sock, req, nullptr);
     }
     std::lock_guard lk(mu);
@@ -189,6 +192,8 @@ void RegistryServer::fault(const std::string& path, Fault f) {
   std::lock_guard lk(impl_->mu);
   impl_->faults[path] = std::move(f);
 }
+
+void RegistryServer::set_response_delay_ms(unsigned ms) { impl_->delay_ms = ms; }
 
 std::string RegistryServer::url() const {
   return "http://127.0.0.1:" + std::to_string(impl_->acceptor.local_endpoint().port()) + "/";

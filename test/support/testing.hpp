@@ -63,6 +63,9 @@ class RegistryServer {
   ~RegistryServer();
   void put(const std::string& path, std::vector<uint8_t> body);
   void fault(const std::string& path, Fault f);
+  // Every response (normal or faulted) waits this long before its first byte: a slower
+  // registry, so that an install takes long enough to be interrupted at many points.
+  void set_response_delay_ms(unsigned ms);
   std::string url() const;  // "http://127.0.0.1:<port>/"
   size_t requests() const;
   size_t requests(const std::string& path) const;

@@ -1,6 +1,11 @@
 // Pass write-state: .modules.yaml, the lockfile copy pnpm keeps, and last the up-to-date
 // marker, whose presence says the tree is complete.
+#include <dirent.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
 
 #include "passes.hpp"
 #include "state.hpp"
@@ -22,9 +27,36 @@ Result<void> write_state(const InstallContext& cx) {
   return fs::write_file_atomic(at(kStateFile), workspace_state(cx.identity, projects, slots));
 }
 
+namespace {
+
+// Removes write_file_atomic's temporaries of `rel` ("<name>.tmp-<pid>-<n>") whose process
+// is gone: an install killed between writing one and renaming it left it behind, and no
+// later install would (one is in node_modules/, one in .pnpm/, each a readdir).
+void remove_dead_temporaries(const std::string& root_dir, std::string_view rel) {
+  std::string dir = fs::join(root_dir, fs::dirname(rel));
+  std::string prefix = std::string(rel.substr(rel.rfind('/') + 1)) + ".tmp-";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name.rfind(prefix, 0) != 0) continue;
+    int pid = 0;
+    auto digits = name.substr(prefix.size());
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    if (ec == std::errc() && pid > 0 && end != digits.data() + digits.size() && *end == '-' &&
+        ::kill(pid, 0) != 0 && errno == ESRCH)
+      ::unlinkat(::dirfd(d), e->d_name, 0);
+  }
+  ::closedir(d);
+}
+
+}  // namespace
+
 void remove_completion_markers(const std::string& root_dir) {
   ::unlink(fs::join(root_dir, kStateFile).c_str());
   ::unlink(fs::join(root_dir, geometry::kModulesYaml).c_str());
+  for (std::string_view rel : {std::string_view(kStateFile), geometry::kModulesYaml, geometry::kLockCopy})
+    remove_dead_temporaries(root_dir, rel);
 }
 
 // A fresh node_modules goes away entirely; an older one loses its completion markers, so

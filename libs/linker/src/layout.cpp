@@ -66,9 +66,12 @@ int copy_file_at(int src_fd, const char* src, int dst_fd, const char* dst, bool*
 
 Errors make_directories(const InstallPlan& plan, int project_fd) {
   Errors errs;
+  // Parents first: after one fails, the rest would only fail with ENOENT and bury the cause.
   for (auto& d : plan.top_dirs)
-    if (int e = fs::mkdir_at(project_fd, d.c_str()); e != 0) errs.items.push_back(io_error("create", d, e));
-  if (!errs.empty()) return errs;
+    if (int e = fs::mkdir_at(project_fd, d.c_str()); e != 0) {
+      errs.items.push_back(io_error("create", d, e));
+      return errs;
+    }
   ErrorSink sink;
   tbb::parallel_for_each(plan.packages.begin(), plan.packages.end(), [&](const PlannedPackage& p) {
     for (auto& d : p.dirs)

@@ -6,6 +6,11 @@
 
 namespace tarn::store_detail {
 
+// Marks a staging directory "<pid>-l<random>" whose creator holds flock(2) on it until it
+// commits or aborts (Store::begin): while the lock is free and the pid dead, the creator is
+// gone and sweep_staging() removes it at once. Other names get the idle-time rules.
+inline constexpr char kLockedStaging = 'l';
+
 // Marks executable every file a package.json of the package (its own, or a bundled
 // dependency's under node_modules/) names as a bin, then records each blob's size and exec
 // bit in `index`. Errors name `staging_path`.

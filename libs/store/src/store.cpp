@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -150,17 +151,31 @@ Result<std::vector<Store::Damage>> Store::verify() const {
 
 Result<Store::Staging> Store::begin() const {
   Staging s;
-  // <pid>-<random>: sweep_staging() tells a killed install's leftovers by the pid.
+  // <pid>-l<random>, flock(2)ed through s.dir until it is committed or aborted:
+  // sweep_staging() tells a killed install's leftovers by the pid, and by the lock that
+  // the kernel released when the process died (which also holds across pid namespaces).
   for (int attempt = 0;; ++attempt) {
-    s.path = fs::join(tmp_dir_, std::to_string(::getpid()) + "-" + unique_suffix());
-    if (::mkdir(s.path.c_str(), 0777) == 0) break;
-    if (errno != EEXIST || attempt == 3)
-      return Error::failed(Code::StoreWrite, "failed to create staging directory " + s.path + ": " + fs::errno_text(errno));
+    s.path = fs::join(tmp_dir_, std::to_string(::getpid()) + "-" + store_detail::kLockedStaging + unique_suffix());
+    if (::mkdir(s.path.c_str(), 0777) != 0) {
+      if (errno != EEXIST || attempt == 3)
+        return Error::failed(Code::StoreWrite, "failed to create staging directory " + s.path + ": " + fs::errno_text(errno));
+      continue;
+    }
+    auto fd = fs::Dir::open(s.path);
+    if (!fd) return fd.error();
+    // A sweeper in another pid namespace, seeing our pid as dead, may have locked (and
+    // removed) the directory between mkdir and flock: then take another name. Without
+    // flock (some network filesystems) the sweep falls back to idle time.
+    int e = ::flock(fd->fd(), LOCK_EX | LOCK_NB) == 0 ? 0 : errno;
+    struct stat st;
+    bool swept = e == EWOULDBLOCK || (e == 0 && ::fstat(fd->fd(), &st) == 0 && st.st_nlink == 0);
+    if (!swept) {
+      s.dir = std::move(*fd);
+      return s;
+    }
+    if (attempt == 3)
+      return Error::failed(Code::StoreWrite, "failed to create staging directory " + s.path + ": removed by another process");
   }
-  auto fd = fs::Dir::open(s.path);
-  if (!fd) return fd.error();
-  s.dir = std::move(*fd);
-  return s;
 }
 
 Result<fs::Dir> Store::commit(Staging& s, const StoreKey& k, PackageIndex& index) const {

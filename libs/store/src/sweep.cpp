@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "modes.hpp"
 #include "tarn/store/store.hpp"
 
 namespace tarn {
@@ -31,6 +33,23 @@ bool pid_dead(std::string_view name) {
   return ::kill(pid, 0) != 0 && errno == ESRCH;
 }
 
+enum class Owner { Gone, Alive, Unknown };
+
+// For a "<pid>-l..." entry (see kLockedStaging): whether the process that created it still
+// holds its lock. On Gone the lock is ours until `held` is closed, so its creator (had it
+// not died) could not take it: Store::begin() checks for exactly that. Unknown: no lock
+// recorded in the name, or no flock on this filesystem.
+Owner lock_owner(int tmp_fd, std::string_view name, fs::Dir& held) {
+  auto dash = name.find('-');
+  if (dash == std::string_view::npos || dash + 1 >= name.size() || name[dash + 1] != store_detail::kLockedStaging)
+    return Owner::Unknown;
+  int fd = ::openat(tmp_fd, std::string(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Owner::Unknown;
+  held = fs::Dir(fd);
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return Owner::Gone;
+  return errno == EWOULDBLOCK ? Owner::Alive : Owner::Unknown;
+}
+
 }  // namespace
 
 size_t Store::sweep_staging() const {
@@ -49,7 +68,14 @@ size_t Store::sweep_staging() const {
     std::string_view name = ent->d_name;
     if (name == "." || name == ".." || ::fstatat(::dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     time_t idle = now - st.st_mtime;
-    bool stale = idle >= kAnyIdleSeconds || (idle >= kDeadIdleSeconds && pid_dead(name));
+    fs::Dir held;  // a dead creator's lock, kept while its directory is removed
+    bool stale = idle >= kAnyIdleSeconds;
+    if (!stale && pid_dead(name)) {
+      // The lock tells at once; without one, a short idle time (a live process in another
+      // pid namespace writes its staging directory continuously).
+      Owner o = lock_owner(::dirfd(d), name, held);
+      stale = o == Owner::Gone || (o == Owner::Unknown && idle >= kDeadIdleSeconds);
+    }
     if (stale && fs::remove_all(fs::join(tmp_dir_, std::string(name)))) ++removed;
   }
   ::closedir(d);
