@@ -430,8 +430,10 @@ Result<void> Extractor::store_file(struct archive_entry* ent, std::string_view r
 // The entry's data blocks point into the inflated chunk; each goes straight to the blob.
 Result<void> Extractor::write_blob(const std::string& blob, uint64_t size, bool exec, std::string_view raw) {
   mode_t mode = exec ? 0755 : 0644;
+  // A write that fails is the disk's fault (ENOSPC, EIO, EROFS), not the tarball's.
   auto write_error = [&](int e) {
-    return extract_error(what_, "cannot write " + printable(path_) + ": " + fs::errno_text(e));
+    return Error::failed(Code::StoreWrite, "failed to write " + printable(path_) + " of " + std::string(what_) +
+                                               " into the store: " + fs::errno_text(e));
   };
   Fd f{::openat(dest_, blob.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)};
   if (f.fd < 0) return write_error(errno);
