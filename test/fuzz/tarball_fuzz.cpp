@@ -125,6 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::span<const uint8_t> body(data, size);
   std::string whole = outcome(body, 1 << 20);
   std::string streamed = outcome(body, 0);
+  if (whole != streamed) std::fprintf(stderr, "one buffer:\n%s\nstreamed:\n%s\n", whole.c_str(), streamed.c_str());
   check(whole == streamed);
   return 0;
 }
