@@ -69,3 +69,44 @@ TEST_CASE("glob matching as hoist patterns use it") {
     CHECK(glob_match(r.glob, r.s) == r.match);
   }
 }
+
+TEST_CASE(".npmrc credentials: token, _auth, username and _password, scoped by registry path") {
+  struct Row {
+    std::string npmrc, url;
+    std::optional<std::string> header;
+  };
+  // "dXNlcjpwYXNz" is base64("user:pass"); "cGFzcw==" is base64("pass").
+  std::vector<Row> rows = {
+      {"//r.test/:_authToken=t1\n", "https://r.test/a/-/a-1.tgz", "Bearer t1"},
+      {"//r.test/:_auth=dXNlcjpwYXNz\n", "https://r.test/a.tgz", "Basic dXNlcjpwYXNz"},
+      {"//r.test/:username=user\n//r.test/:_password=cGFzcw==\n", "https://r.test/a.tgz", "Basic dXNlcjpwYXNz"},
+      {"//r.test/:username=user\n", "https://r.test/a.tgz", std::nullopt},
+      {"//r.test/deep/:_authToken=deep\n//r.test/:_authToken=top\n", "https://r.test/deep/a.tgz", "Bearer deep"},
+      {"//r.test/deep/:_authToken=deep\n//r.test/:_authToken=top\n", "https://r.test/other/a.tgz", "Bearer top"},
+      {"registry=https://r.test/\n_authToken=bare\n", "https://r.test/a.tgz", "Bearer bare"},
+      {"registry=https://r.test/\n_authToken=bare\n", "https://elsewhere.test/a.tgz", std::nullopt},
+      {"//r.test/:_authToken=t1\n", "https://r.test.evil/a.tgz", std::nullopt},
+  };
+  for (auto& r : rows) {
+    CAPTURE(r.npmrc, r.url);
+    Settings s;
+    apply_npmrc(s, r.npmrc, "/p");
+    CHECK(s.authorization_for(r.url) == r.header);
+  }
+}
+
+TEST_CASE("settings from the environment: npm_config_* and pnpm_config_* become .npmrc lines") {
+  std::vector<std::string> vars = {"npm_config_registry=https://env.test/", "PNPM_CONFIG_STORE_DIR=/env/store",
+                                   "npm_config_fetch_retries=5", "npm_config__auth=secret", "HOME=/root",
+                                   "npm_config_=x"};
+  std::vector<char*> envp;
+  for (auto& v : vars) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  std::string text = environment_npmrc(envp.data());
+  CHECK(text == "registry=https://env.test/\nstore-dir=/env/store\nfetch-retries=5\n");
+  Settings s;
+  apply_npmrc(s, text, "/p");
+  CHECK(s.registry == "https://env.test/");
+  CHECK(s.store_dir == "/env/store");
+  CHECK(s.fetch_retries == 5);
+}

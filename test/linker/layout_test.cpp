@@ -79,3 +79,47 @@ TEST_CASE("import hard-links a stored package into its slot, symlinks need only 
   REQUIRE(::readlink((project + "/" + p.modules_dir + "/b").c_str(), buf, sizeof buf) > 0);
   CHECK(std::string(buf) == "../../b@1.0.0/node_modules/b");
 }
+
+TEST_CASE("bins: a non-executable target becomes executable without changing the file it is linked to") {
+  struct Row {
+    const char* name;
+    bool linked;  // hard-linked to a file outside node_modules, as from the store
+  };
+  for (auto row : {Row{"hard-linked target: replaced by a private copy", true}, Row{"private target: chmod-ed", false}}) {
+    SECTION(row.name) {
+      test::TempDir t;
+      std::string project = t.path() + "/proj", pkg = "node_modules/.pnpm/x@1.0.0/node_modules/x";
+      std::string target = project + "/" + pkg + "/cli.sh", blob = t.path() + "/blob";
+      const std::string content = "#!/bin/sh\necho hi\n";
+      test::write_file(project + "/" + pkg + "/package.json", R"({"name":"x","bin":{"x":"cli.sh"}})");
+      test::write_file(row.linked ? blob : target, content);
+      if (row.linked) REQUIRE(::link(blob.c_str(), target.c_str()) == 0);
+      REQUIRE(::chmod(target.c_str(), 0644) == 0);
+      struct stat before, after, outside;
+      REQUIRE(::stat(target.c_str(), &before) == 0);
+      InstallPlan plan;
+      PlannedPackage p;
+      p.pkg_dir = pkg;
+      p.has_bin = true;
+      plan.packages.push_back(p);
+      plan.bins.push_back({"node_modules/.bin", {{0, "node_modules/x", false, {}}}, ""});
+      auto pd = fs::Dir::open(project);
+      REQUIRE(pd);
+      auto errs = link_bins(plan, pd->fd(), project);
+      INFO(errs.render());
+      REQUIRE(errs.empty());
+      REQUIRE(::stat(target.c_str(), &after) == 0);
+      CHECK((after.st_mode & 0777) == 0755);
+      CHECK(test::read_file(target) == content);
+      CHECK(after.st_nlink == 1);
+      CHECK((after.st_ino == before.st_ino) == !row.linked);
+      if (row.linked) {
+        REQUIRE(::stat(blob.c_str(), &outside) == 0);
+        CHECK((outside.st_mode & 0777) == 0644);  // the "store" file is untouched
+        CHECK(outside.st_ino == before.st_ino);
+        CHECK(test::read_file(blob) == content);
+      }
+      CHECK(test::read_file(project + "/node_modules/.bin/x").find("cli.sh") != std::string::npos);
+    }
+  }
+}

@@ -7,11 +7,13 @@
 
 #include <cstdlib>
 #include <functional>
+#include <set>
 
 #include "tarn/cli/args.hpp"
 #include "tarn/config/config.hpp"
 #include "tarn/fs/fs.hpp"
 #include "tarn/install/install.hpp"
+#include "tarn/lockfile/lockfile.hpp"
 #include "tarn/lockfile/manifest.hpp"
 #include "tarn/store/store.hpp"
 
@@ -71,16 +73,53 @@ Result<Settings> settings_for(const Args& a) {
   return load_settings(dir, CliOverrides{a.value("--store-dir"), a.value("--registry")});
 }
 
-Result<int> cmd_store(const Args& a, Reporter&) {
+// The store keys a project's last install used, from its copy of the lockfile.
+void keys_in_use(const std::string& project, const Settings& s, std::set<std::string>& keep) {
+  auto lf = Lockfile::load(fs::join(project, "node_modules/.pnpm/lock.yaml"));
+  if (!lf) return;
+  for (auto& [key, m] : lf->packages) {
+    if (m.integrity) keep.insert(StoreKey::from_integrity(*m.integrity).rel());
+    else if (!m.tarball.empty()) keep.insert(StoreKey::from_url(m.tarball.str()).rel());
+    else if (auto dp = DepPath::parse(key))
+      keep.insert(StoreKey::from_url(s.tarball_url(dp->name(), dp->version()).str()).rel());
+  }
+}
+
+Result<int> store_prune(const Settings& s, Store& store, Reporter& rep) {
+  std::set<std::string> keep;
+  auto projects = store.registered_projects();
+  for (auto& p : projects) keys_in_use(p, s, keep);
+  auto removed = store.prune(keep);
+  if (!removed) return removed.error();
+  rep.info("Removed " + std::to_string(*removed) + " packages not used by the " + std::to_string(projects.size()) +
+           " projects registered with this store");
+  return 0;
+}
+
+Result<int> store_status(Store& store, Reporter& rep) {
+  auto damage = store.verify();
+  if (!damage) return damage.error();
+  if (damage->empty()) {
+    rep.info("The store at " + Store::layout_dir(store.root()) + " has no damaged package");
+    return 0;
+  }
+  std::string msg = std::to_string(damage->size()) + " damaged packages in " + Store::layout_dir(store.root()) +
+                    " (the next install fetches them again):";
+  for (size_t i = 0; i < damage->size() && i < 20; ++i) msg += "\n  " + (*damage)[i].rel + ": " + (*damage)[i].why;
+  return Error::failed(Code::StoreDamaged, msg);
+}
+
+Result<int> cmd_store(const Args& a, Reporter& rep) {
   std::string sub = a.positionals.empty() ? "" : a.positionals[0];
-  if (sub != "path")
-    return Error::failed(sub.empty() ? Code::Usage : Code::Unsupported,
-                         sub.empty() ? "tarn store needs a subcommand: path"
-                                     : "failed to run tarn store " + printable(sub) + ": not supported yet (tarn store path)");
+  if (sub != "path" && sub != "status" && sub != "prune")
+    return Error::failed(Code::Usage, sub.empty() ? "tarn store needs a subcommand: path, status or prune"
+                                                  : "unrecognized subcommand '" + printable(sub) + "' (path, status, prune)");
   auto s = settings_for(a);
   if (!s) return s.error();
-  fmt::print("{}\n", Store::layout_dir(s->store_dir));
-  return 0;
+  if (sub == "path") return fmt::print("{}\n", Store::layout_dir(s->store_dir)), 0;
+  Store store(s->store_dir);
+  if (auto r = store.open(); !r) return r.error();
+  return sub == "prune" ? store_prune(*s, store, rep) : store_status(store, rep);
 }
 
 // The nearest directory with a package.json, from --dir or the current directory.
@@ -157,7 +196,7 @@ void print_help(const Command* c) {
 const std::vector<Command>& commands() {
   static const std::vector<Command> t = {
       {"install", "i", "install [options]", "install node_modules from pnpm-lock.yaml", cmd_install},
-      {"store", "", "store path", "print the store's directory", cmd_store},
+      {"store", "", "store path|status|prune", "the store: its directory, damaged packages, unused packages", cmd_store},
       {"run", "", "run <script> [args...]", "run a package.json script with node_modules/.bin on PATH", cmd_run},
       {"exec", "", "exec <command> [args...]", "run a command with node_modules/.bin on PATH", cmd_exec},
       {"add", "", "add <pkg>...", "not supported yet: tarn does not resolve", cmd_not_yet},

@@ -1,7 +1,12 @@
 #include "tarn/config/config.hpp"
 
+#include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include "tarn/fs/fs.hpp"
@@ -71,21 +76,50 @@ const std::string& Settings::registry_for(const PkgName& name) const {
   return registry;
 }
 
-std::optional<std::string> Settings::authorization_for(std::string_view url) const {
-  // "nerf dart": the URL without its scheme, matched by the longest configured prefix.
+namespace {
+
+std::string nerf_dart(std::string_view url) {
   auto p = url.find("//");
-  if (p == std::string_view::npos) return std::nullopt;
-  std::string_view rest = url.substr(p);
-  const std::string* best = nullptr;
+  return p == std::string_view::npos ? std::string() : std::string(url.substr(p));
+}
+
+std::string base64_decode(const std::string& in) {
+  std::string out(in.size() * 3 / 4 + 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  if (n < 0) return {};
+  out.resize(static_cast<size_t>(n));
+  size_t pad = 0;
+  for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i) ++pad;
+  out.resize(out.size() >= pad ? out.size() - pad : 0);
+  return out;
+}
+
+std::optional<std::string> header_for(const Settings::Credentials& c) {
+  if (!c.token.empty()) return "Bearer " + c.token;
+  if (!c.auth.empty()) return "Basic " + c.auth;
+  if (!c.username.empty() && !c.password.empty()) {
+    std::string plain = c.username + ":" + base64_decode(c.password);
+    return "Basic " + Integrity::to_base64(reinterpret_cast<const uint8_t*>(plain.data()), plain.size());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> Settings::authorization_for(std::string_view url) const {
+  std::string rest = nerf_dart(url);
+  if (rest.empty()) return std::nullopt;
+  const Credentials* best = nullptr;
   size_t best_len = 0;
-  for (auto& [prefix, token] : auth_tokens) {
-    if (rest.substr(0, prefix.size()) == prefix && prefix.size() > best_len) {
-      best = &token;
-      best_len = prefix.size();
+  for (auto& [prefix, creds] : credentials) {
+    std::string p = prefix.empty() ? nerf_dart(registry) : prefix;
+    if (!p.empty() && rest.compare(0, p.size(), p) == 0 && p.size() > best_len && header_for(creds)) {
+      best = &creds;
+      best_len = p.size();
     }
   }
-  if (!best) return std::nullopt;
-  return "Bearer " + *best;
+  return best ? header_for(*best) : std::nullopt;
 }
 
 TarballUrl Settings::tarball_url(const PkgName& name, std::string_view version) const {
@@ -141,6 +175,45 @@ static std::string trim(std::string_view s) {
   return t;
 }
 
+// The fetch-* settings, in .npmrc (kebab-case) or pnpm-workspace.yaml (camelCase) form.
+// Unparsable numbers keep the default, as pnpm's config reader ignores them.
+static bool apply_fetch_setting(Settings& s, std::string_view key, const std::string& val) {
+  char* end = nullptr;
+  unsigned long n = std::strtoul(val.c_str(), &end, 10);
+  bool ok = end && *end == '\0' && !val.empty();
+  auto set = [&](auto& field) {
+    if (ok) field = static_cast<std::remove_reference_t<decltype(field)>>(n);
+    return true;
+  };
+  if (key == "fetch-retries" || key == "fetchRetries") return set(s.fetch_retries);
+  if (key == "fetch-retry-factor" || key == "fetchRetryFactor") return set(s.fetch_retry_factor);
+  if (key == "fetch-retry-mintimeout" || key == "fetchRetryMintimeout") return set(s.fetch_retry_mintimeout);
+  if (key == "fetch-retry-maxtimeout" || key == "fetchRetryMaxtimeout") return set(s.fetch_retry_maxtimeout);
+  if (key == "fetch-timeout" || key == "fetchTimeout") return set(s.fetch_timeout);
+  return false;
+}
+
+// _authToken, _auth, username and _password, scoped by "//host/path/:" or bare (the
+// default registry), as npm and pnpm read them.
+static bool apply_credential(Settings& s, const std::string& key, const std::string& val) {
+  std::string prefix, field = key;
+  if (key.rfind("//", 0) == 0) {
+    auto colon = key.rfind(':');
+    if (colon == std::string::npos) return false;
+    prefix = key.substr(0, colon), field = key.substr(colon + 1);
+  }
+  auto& c = s.credentials[prefix];
+  if (field == "_authToken") c.token = val;
+  else if (field == "_auth") c.auth = val;
+  else if (field == "username") c.username = val;
+  else if (field == "_password") c.password = val;
+  else {
+    if (c.token.empty() && c.auth.empty() && c.username.empty() && c.password.empty()) s.credentials.erase(prefix);
+    return false;
+  }
+  return true;
+}
+
 void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir) {
   bool reset_hoist = false, reset_public = false;
   size_t i = 0;
@@ -157,8 +230,8 @@ void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir
     if (key == "registry") s.registry = with_slash(val);
     else if (key.size() > 9 && key[0] == '@' && key.compare(key.size() - 9, 9, ":registry") == 0)
       s.scoped_registries[key.substr(0, key.size() - 9)] = with_slash(val);
-    else if (key.rfind("//", 0) == 0 && key.size() > 11 && key.compare(key.size() - 11, 11, ":_authToken") == 0)
-      s.auth_tokens[key.substr(0, key.size() - 11)] = val;
+    else if (apply_credential(s, key, val)) {
+    }
     else if (key == "store-dir" || key == "storeDir") s.store_dir = fs::normalize(fs::join(base_dir, val));
     else if (key == "hoist-pattern[]" || key == "hoist-pattern") {
       if (!reset_hoist) s.hoist_pattern.clear(), reset_hoist = true;
@@ -170,6 +243,8 @@ void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir
     else if (key == "shamefully-hoist" && val == "true") s.public_hoist_pattern = {"*"};
     else if (key == "network-concurrency") s.network_concurrency = std::max(1, std::atoi(val.c_str()));
     else if (key == "ignore-scripts") s.ignore_scripts = val == "true";
+    else if (apply_fetch_setting(s, key, val)) {
+    }
     else if (key == "virtual-store-dir-max-length") s.virtual_store_dir_max_length = std::max(40, std::atoi(val.c_str()));
   }
 }
@@ -204,6 +279,8 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
     if (auto n = root["networkConcurrency"]) s.network_concurrency = std::max(1, n.as<int>());
     if (auto n = root["virtualStoreDirMaxLength"]) s.virtual_store_dir_max_length = std::max(40, n.as<int>());
     if (auto n = root["packages"]) s.workspace_packages = yaml_list(n);
+    for (auto kv : root)
+      if (kv.second.IsScalar()) apply_fetch_setting(s, kv.first.Scalar(), kv.second.Scalar());
     if (auto n = root["ignoreScripts"]) s.ignore_scripts = n.as<bool>();
     if (auto n = root["strictDepBuilds"]) s.strict_dep_builds = n.as<bool>();
     if (auto n = root["allowBuilds"]; n && n.IsMap())
@@ -240,7 +317,6 @@ Result<Settings> load_settings(const std::string& project_dir, const CliOverride
     apply_npmrc(s, *text, fs::dirname(rc));
     s.sources.push_back(rc + "\n" + *text);
   }
-  if (const char* r = std::getenv("npm_config_registry"); r && *r) s.registry = with_slash(r);
   std::string ws = fs::join(s.project_dir, "pnpm-workspace.yaml");
   if (auto text = fs::read_file(ws)) {
     auto r = apply_workspace_yaml(s, *text, ws);
@@ -250,9 +326,35 @@ Result<Settings> load_settings(const std::string& project_dir, const CliOverride
   } else if (!text.error().is_not_found()) {
     return text.error();
   }
+  // pnpm's precedence: command line > npm_config_* / pnpm_config_* > pnpm-workspace.yaml >
+  // project .npmrc > user .npmrc.
+  std::string env = environment_npmrc(environ);
+  apply_npmrc(s, env, s.project_dir);
+  if (!env.empty()) s.sources.push_back("environment\n" + env);
   if (cli.store_dir) s.store_dir = fs::absolute(*cli.store_dir);
   if (cli.registry) s.registry = with_slash(*cli.registry);
   return s;
+}
+
+std::string environment_npmrc(char** envp) {
+  std::string out;
+  for (char** e = envp; e && *e; ++e) {
+    std::string_view kv = *e;
+    size_t prefix = 0;
+    for (std::string_view p : {"npm_config_", "pnpm_config_"})
+      if (kv.size() > p.size() && std::equal(p.begin(), p.end(), kv.begin(), [](char a, char b) {
+            return a == std::tolower(static_cast<unsigned char>(b));
+          }))
+        prefix = p.size();
+    auto eq = kv.find('=');
+    if (!prefix || eq == std::string_view::npos || eq <= prefix || kv[prefix] == '_') continue;
+    std::string key(kv.substr(prefix, eq - prefix));
+    for (auto& c : key) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string val(kv.substr(eq + 1));
+    if (val.find('\n') != std::string::npos) continue;
+    out += key + "=" + val + "\n";
+  }
+  return out;
 }
 
 }  // namespace tarn

@@ -36,6 +36,13 @@ struct Sources {
   std::vector<std::vector<size_t>> downloads;
 };
 
+// Which planned packages will build (allowBuilds approved, scripts not ignored): decided
+// by decide_builds (builds.cpp) right after the plan; imported by copy, built by scripts.
+struct Builds {
+  std::vector<char> approved;  // per plan.packages index
+  size_t approved_count = 0;
+};
+
 struct InstallContext {
   InstallContext(const InstallOptions& o, Reporter& r) : opts(o), rep(r) {}
 
@@ -52,6 +59,7 @@ struct InstallContext {
   std::optional<Store> store;
   std::optional<net::Fetcher> fetcher;
   Sources sources;
+  Builds builds;
   std::optional<fs::Dir> root_fd;
   bool modules_existed = false;
 

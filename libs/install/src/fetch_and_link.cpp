@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "builds.hpp"
 #include "passes.hpp"
 #include "tarn/linker/layout.hpp"
 #include "tarn/tarball/tarball.hpp"
@@ -26,6 +27,11 @@ struct LinkRun {
   tbb::task_group cold_tasks;
   int fd() const { return cx.root_fd->fd(); }
 };
+
+// A package whose build will run gets private files (builds.hpp); the rest hard links.
+ImportMethod import_method(const InstallContext& cx, size_t i) {
+  return cx.builds.approved[i] ? ImportMethod::CloneOrCopy : ImportMethod::Link;
+}
 
 // Extracts one downloaded tarball into the store and imports it into every slot it fills.
 void store_and_import(LinkRun& run, const std::vector<size_t>& slots, const net::Body& body) {
@@ -45,7 +51,8 @@ void store_and_import(LinkRun& run, const std::vector<size_t>& slots, const net:
     return run.errs.add(dir.error());
   }
   for (size_t i : slots) {
-    if (auto r = import_package(dir->fd(), *index, run.fd(), cx.plan.packages[i]); !r) return run.errs.add(r.error());
+    if (auto r = import_package(dir->fd(), *index, run.fd(), cx.plan.packages[i], import_method(cx, i)); !r)
+      return run.errs.add(r.error());
     cx.rep.add_added();
   }
 }
@@ -81,7 +88,8 @@ void link_slots_and_warm(LinkRun& run) {
     if (cx.sources.cold[i]) return;
     auto stored = cx.store->load(p.store_key);
     if (!stored) return run.errs.add(stored.error());
-    if (auto r = import_package(stored->dir.fd(), stored->index, run.fd(), p); !r) return run.errs.add(r.error());
+    if (auto r = import_package(stored->dir.fd(), stored->index, run.fd(), p, import_method(cx, i)); !r)
+      return run.errs.add(r.error());
     cx.rep.add_reused();
     cx.rep.add_added();
   });
@@ -111,6 +119,10 @@ Result<void> fetch_and_link(InstallContext& cx) {
       }
     }
   } drain_on_exit{run};
+  if (cx.builds.approved_count) {
+    PassTimer t(cx.rep, "fetch-and-link/reset-build-dirs");
+    if (auto r = reset_build_dirs(cx); !r) return r;
+  }
   {
     PassTimer t(cx.rep, "fetch-and-link/directories");
     run.errs.add_all(make_directories(cx.plan, run.fd()));

@@ -13,6 +13,11 @@ void InstallContext::start_fetcher() {
   if (fetcher || opts.offline) return;
   net::Fetcher::Options fo;
   fo.connections = settings.network_concurrency;
+  fo.fetch_retries = settings.fetch_retries;
+  fo.fetch_retry_factor = settings.fetch_retry_factor;
+  fo.fetch_retry_mintimeout = std::chrono::milliseconds(settings.fetch_retry_mintimeout);
+  fo.fetch_retry_maxtimeout = std::chrono::milliseconds(settings.fetch_retry_maxtimeout);
+  fo.fetch_timeout = std::chrono::milliseconds(settings.fetch_timeout);
   fetcher.emplace(fo);
   fetcher->preconnect(settings.registry);
 }

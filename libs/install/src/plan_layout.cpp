@@ -1,4 +1,5 @@
 // Pass plan: every slot, path, link and bin decided up front (libs/linker's planner).
+#include "builds.hpp"
 #include "passes.hpp"
 
 namespace tarn {
@@ -15,6 +16,7 @@ Result<void> plan_layout(InstallContext& cx) {
   if (!plan) return plan.error();
   cx.plan = std::move(*plan);
   cx.rep.set_total(cx.plan.packages.size());
+  decide_builds(cx);
   return {};
 }
 

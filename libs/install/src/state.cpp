@@ -20,7 +20,10 @@ static uint64_t fnv1a(std::string_view s, uint64_t h = 1469598103934665603ULL) {
 std::string install_identity(const std::string& lockfile_text, const std::string& manifest_text,
                              const Settings& s, const InstallOptions& o) {
   std::string flags = std::string("prod=") + (o.prod ? "1" : "0") + " dev=" + (o.dev ? "1" : "0") +
-                      " optional=" + (o.optional ? "1" : "0");
+                      " optional=" + (o.optional ? "1" : "0") +
+                      // An install with scripts off leaves builds pending: the next one with
+                      // scripts on must not count as up to date (pnpm's pendingBuilds).
+                      " scripts=" + (o.ignore_scripts || s.ignore_scripts ? "0" : "1");
   std::string settings = s.fingerprint();
   for (auto& src : s.sources) settings += src;
   char buf[160];

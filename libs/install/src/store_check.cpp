@@ -33,7 +33,7 @@ Result<void> check_store(InstallContext& cx) {
                         ? m.tarball
                         : cx.settings.tarball_url(p.snapshot->key.name(), p.snapshot->key.version());
     p.store_key = m.integrity ? StoreKey::from_integrity(*m.integrity) : StoreKey::from_url(p.tarball_url.str());
-    src.cold[i] = !cx.store->has(p.store_key);
+    src.cold[i] = cx.store->check(p.store_key) != Store::Health::Present;
   });
   std::unordered_map<std::string_view, size_t> download_of;
   for (size_t i = 0; i < pkgs.size(); ++i) {

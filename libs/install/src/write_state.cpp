@@ -13,6 +13,8 @@ Result<void> write_state(const InstallContext& cx) {
   if (auto r = fs::write_file_atomic(at(geometry::kLockCopy), cx.lockfile_text); !r) return r.error();
   if (auto r = fs::write_file_atomic(at(geometry::kModulesYaml), modules_yaml(cx.plan, cx.settings, cx.opts)); !r)
     return r.error();
+  // For `tarn store prune`: this project's lockfile copy names what it uses.
+  if (auto r = cx.store->register_project(cx.root_dir); !r) return r.error();
   std::vector<StateProject> projects;
   for (auto& p : cx.projects) projects.push_back({p.dir, p.manifest.name, p.manifest.version});
   return fs::write_file_atomic(at(kStateFile), workspace_state(cx.identity, projects));

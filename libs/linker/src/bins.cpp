@@ -2,8 +2,11 @@
 // scoped command names lose their scope; a direct dependency beats a hoisted one, then
 // the package that owns the command name wins, then the lexically smaller package name.
 #include <fcntl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <deque>
@@ -13,6 +16,7 @@
 #include <tbb/parallel_for_each.h>
 
 #include "tarn/fs/fs.hpp"
+#include "tarn/linker/geometry.hpp"
 #include "tarn/linker/layout.hpp"
 
 namespace tarn {
@@ -135,6 +139,47 @@ void node_paths_of(const std::string& abs_pkg_dir, std::vector<std::string>& out
   out.push_back(nm);
 }
 
+// Copies `rel` to a new private file with `mode` and renames it over `rel`: the link in
+// node_modules is replaced, the file it was linked to is untouched.
+int replace_with_private_copy(int dirfd, const std::string& rel, mode_t mode) {
+  static std::atomic<unsigned> counter{0};
+  std::string tmp = rel + ".tarn-exec-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  int in = ::openat(dirfd, rel.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return errno;
+  int out = ::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (out < 0) {
+    int e = errno;
+    ::close(in);
+    return e;
+  }
+  int e = 0;
+  for (ssize_t n; (n = ::sendfile(out, in, nullptr, 1 << 20)) != 0;)
+    if (n < 0) {
+      e = errno;
+      break;
+    }
+  if (e == 0 && ::fchmod(out, mode) != 0) e = errno;  // O_CREAT's mode went through the umask
+  ::close(in);
+  if (::close(out) != 0 && e == 0) e = errno;
+  if (e == 0 && ::renameat(dirfd, tmp.c_str(), dirfd, rel.c_str()) != 0) e = errno;
+  if (e != 0) ::unlinkat(dirfd, tmp.c_str(), 0);
+  return e;
+}
+
+// A bin target must be executable (pnpm's fixBin adds a+x). The store already marks every
+// file a package.json names as a bin, so this is for the rest, such as a bin that a bundled
+// dependency declares differently. A file with several links is most likely a store blob:
+// a chmod through the link would change it for every project, so the link is replaced by
+// an executable private copy instead (copy-on-write). A file with one link is ours alone.
+int ensure_executable(int project_fd, const std::string& rel) {
+  struct stat st;
+  if (::fstatat(project_fd, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+  if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0111) return 0;
+  mode_t want = (st.st_mode & 0777) | 0111;
+  if (st.st_nlink > 1) return replace_with_private_copy(project_fd, rel, want);
+  return ::fchmodat(project_fd, rel.c_str(), want, 0) == 0 ? 0 : errno;
+}
+
 }  // namespace
 
 std::string make_shim(std::string_view rel_target, std::string_view line, const std::vector<std::string>& node_path) {
@@ -186,122 +231,160 @@ std::string make_shim(std::string_view rel_target, std::string_view line, const 
   return s;
 }
 
-Errors link_bins(const InstallPlan& plan, int project_fd, const std::string& project_dir) {
-  std::mutex mu;
-  Errors errs;
-  auto fail = [&](Error e) {
-    std::lock_guard lk(mu);
-    errs.items.push_back(std::move(e));
-  };
-  // Read every bin-declaring manifest once.
-  std::vector<std::optional<PackageBins>> bins(plan.packages.size());
-  std::vector<size_t> wanted;
-  for (size_t i = 0; i < plan.packages.size(); ++i)
-    if (plan.packages[i].has_bin) wanted.push_back(i);
-  tbb::parallel_for_each(wanted.begin(), wanted.end(), [&](size_t i) {
-    auto r = read_bins(fs::join(project_dir, plan.packages[i].pkg_dir));
-    if (!r) return fail(r.error());
-    bins[i] = std::move(*r);
-  });
-  bool hoisting = plan.private_hoisting;
-  std::string hoisted_nm = fs::join(project_dir, "node_modules/.pnpm/node_modules");
+namespace {
 
-  tbb::parallel_for_each(plan.bins.begin(), plan.bins.end(), [&](const BinTarget& t) {
-    struct Candidate {
-      const PackageBins* bins;
-      std::string location;  // where this .bin's owner sees the package
-      std::string real_dir;  // the package's real directory (for chmod and NODE_PATH)
-      bool hoisted;
-    };
-    std::vector<Candidate> cands;
-    std::deque<PackageBins> linked;  // workspace packages and link: targets, read here
-    for (auto& src : t.sources) {
-      if (src.package == BinTarget::Source::kLinked) {
-        auto r = read_bins(src.linked_dir);
-        if (!r) {
-          if (!r.error().is_not_found()) fail(r.error());
-          continue;
-        }
-        linked.push_back(std::move(*r));
-        cands.push_back({&linked.back(), src.location, fs::relative(project_dir, src.linked_dir), false});
-      } else if (auto& pb = bins[src.package]) {
-        cands.push_back({&*pb, src.location, plan.packages[src.package].pkg_dir, src.hoisted});
-      }
-    }
-    std::vector<PackageBins> bundled;
-    std::vector<std::string> bundled_dirs;
-    if (!t.bundled_dir.empty()) {
-      std::error_code ec;
-      for (auto& ent : std::filesystem::directory_iterator(fs::join(project_dir, t.bundled_dir), ec)) {
-        std::string name = ent.path().filename().string();
-        if (name.empty() || name[0] == '.') continue;
-        std::vector<std::string> dirs;
-        if (name[0] == '@') {
-          for (auto& sub : std::filesystem::directory_iterator(ent.path(), ec)) dirs.push_back(name + "/" + sub.path().filename().string());
-        } else {
-          dirs.push_back(name);
-        }
-        for (auto& d : dirs) {
-          auto r = read_bins(fs::join(project_dir, t.bundled_dir + "/" + d));
-          if (!r) return fail(r.error());
-          if (r->commands.empty()) continue;
-          bundled.push_back(std::move(*r));
-          bundled_dirs.push_back(t.bundled_dir + "/" + d);
-        }
-      }
-      for (size_t k = 0; k < bundled.size(); ++k) cands.push_back({&bundled[k], bundled_dirs[k], bundled_dirs[k], false});
-    }
-    std::map<std::string, std::pair<const Command*, const Candidate*>> chosen;
-    for (auto& cand : cands) {
-      for (auto& c : cand.bins->commands) {
-        auto it = chosen.find(c.name);
-        if (it == chosen.end()) {
-          chosen.emplace(c.name, std::pair{&c, &cand});
-          continue;
-        }
-        const Candidate& ex = *it->second.second;
-        bool take;
-        if (ex.hoisted != cand.hoisted) take = ex.hoisted;
-        else {
-          bool eo = owns(c.name, ex.bins->name), co = owns(c.name, cand.bins->name);
-          take = eo != co ? co : cand.bins->name < ex.bins->name;
-        }
-        if (take) it->second = {&c, &cand};
-      }
-    }
-    if (chosen.empty()) return;
-    if (int e = fs::mkdirs_at(project_fd, t.bin_dir); e != 0)
-      return fail(Error::failed(Code::LinkBins, "failed to create " + t.bin_dir + ": " + fs::errno_text(e)));
-    for (auto& [name, pick] : chosen) {
-      const Command& cmd = *pick.first;
-      const Candidate& cand = *pick.second;
-      std::string real_target = cand.real_dir + "/" + cmd.rel;
-      std::string rel = fs::relative(t.bin_dir, cand.location + "/" + cmd.rel);
-      std::string shim_path = t.bin_dir + "/" + name;
-      int e;
-      if (name == "node") {
-        // pnpm links a `node` binary directly rather than through a shim.
-        e = fs::symlink_at(rel.c_str(), project_fd, shim_path.c_str());
+// A package offering bins to one .bin directory.
+struct Candidate {
+  const PackageBins* bins;
+  std::string location;  // where this .bin's owner sees the package
+  std::string real_dir;  // the package's real directory (for the exec check and NODE_PATH)
+  bool hoisted;
+};
+
+using Chosen = std::map<std::string, std::pair<const Command*, const Candidate*>>;
+
+// pnpm's conflict rules: a direct dependency beats a hoisted one; then the package that
+// owns the command name; then the lexically smaller package name.
+Chosen choose_commands(const std::vector<Candidate>& cands) {
+  Chosen chosen;
+  for (auto& cand : cands)
+    for (auto& c : cand.bins->commands) {
+      auto [it, fresh] = chosen.emplace(c.name, std::pair{&c, &cand});
+      if (fresh) continue;
+      const Candidate& ex = *it->second.second;
+      bool take;
+      if (ex.hoisted != cand.hoisted) {
+        take = ex.hoisted;
       } else {
-        std::vector<std::string> np;
-        if (hoisting) {
-          node_paths_of(fs::join(project_dir, cand.real_dir), np);
-          np.push_back(hoisted_nm);
-        }
-        ::unlinkat(project_fd, shim_path.c_str(), 0);
-        std::string shim = make_shim(rel, first_line(project_fd, real_target), np);
-        e = fs::write_file_at(project_fd, shim_path.c_str(), shim.data(), shim.size(), 0755);
+        bool eo = owns(c.name, ex.bins->name), co = owns(c.name, cand.bins->name);
+        take = eo != co ? co : cand.bins->name < ex.bins->name;
       }
-      if (e != 0) {
-        fail(Error::failed(Code::LinkBins, "failed to write " + shim_path + ": " + fs::errno_text(e)));
+      if (take) it->second = {&c, &cand};
+    }
+  return chosen;
+}
+
+// The package directories directly under `dir` (one level into @scope directories).
+std::vector<std::string> package_dirs_under(const std::string& abs_dir) {
+  std::vector<std::string> dirs;
+  std::error_code ec;
+  for (auto& ent : std::filesystem::directory_iterator(abs_dir, ec)) {
+    std::string name = ent.path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    if (name[0] != '@') {
+      dirs.push_back(name);
+      continue;
+    }
+    for (auto& sub : std::filesystem::directory_iterator(ent.path(), ec))
+      dirs.push_back(name + "/" + sub.path().filename().string());
+  }
+  return dirs;
+}
+
+class BinLinker {
+ public:
+  BinLinker(const InstallPlan& plan, int project_fd, const std::string& project_dir)
+      : plan_(plan), fd_(project_fd), dir_(project_dir), hoisted_nm_(fs::join(project_dir, geometry::kHoisted)) {}
+
+  Errors run() {
+    read_declared_bins();
+    tbb::parallel_for_each(plan_.bins.begin(), plan_.bins.end(), [&](const BinTarget& t) { link_target(t); });
+    return std::move(errs_);
+  }
+
+ private:
+  void fail(Error e) {
+    std::lock_guard lk(mu_);
+    errs_.items.push_back(std::move(e));
+  }
+
+  // Every bin-declaring manifest, read once.
+  void read_declared_bins() {
+    bins_.resize(plan_.packages.size());
+    std::vector<size_t> wanted;
+    for (size_t i = 0; i < plan_.packages.size(); ++i)
+      if (plan_.packages[i].has_bin) wanted.push_back(i);
+    tbb::parallel_for_each(wanted.begin(), wanted.end(), [&](size_t i) {
+      auto r = read_bins(fs::join(dir_, plan_.packages[i].pkg_dir));
+      if (!r) return fail(r.error());
+      bins_[i] = std::move(*r);
+    });
+  }
+
+  // Planned sources, linked projects (read here) and bundled dependencies.
+  void gather(const BinTarget& t, std::vector<Candidate>& cands, std::deque<PackageBins>& read_here) {
+    for (auto& src : t.sources) {
+      if (src.package != BinTarget::Source::kLinked) {
+        if (auto& pb = bins_[src.package]) cands.push_back({&*pb, src.location, plan_.packages[src.package].pkg_dir, src.hoisted});
         continue;
       }
-      e = fs::add_exec_bits_at(project_fd, real_target.c_str());
-      if (e != 0 && e != ENOENT)
-        fail(Error::failed(Code::LinkBins, "failed to chmod " + real_target + ": " + fs::errno_text(e)));
+      auto r = read_bins(src.linked_dir);
+      if (!r) {
+        if (!r.error().is_not_found()) fail(r.error());
+        continue;
+      }
+      read_here.push_back(std::move(*r));
+      cands.push_back({&read_here.back(), src.location, fs::relative(dir_, src.linked_dir), false});
     }
-  });
-  return errs;
+    if (t.bundled_dir.empty()) return;
+    for (auto& d : package_dirs_under(fs::join(dir_, t.bundled_dir))) {
+      std::string rel = t.bundled_dir + "/" + d;
+      auto r = read_bins(fs::join(dir_, rel));
+      if (!r) return fail(r.error());
+      if (r->commands.empty()) continue;
+      read_here.push_back(std::move(*r));
+      cands.push_back({&read_here.back(), rel, rel, false});
+    }
+  }
+
+  void link_target(const BinTarget& t) {
+    std::vector<Candidate> cands;
+    std::deque<PackageBins> read_here;  // a deque: candidates point into it
+    gather(t, cands, read_here);
+    Chosen chosen = choose_commands(cands);
+    if (chosen.empty()) return;
+    if (int e = fs::mkdirs_at(fd_, t.bin_dir); e != 0)
+      return fail(Error::failed(Code::LinkBins, "failed to create " + t.bin_dir + ": " + fs::errno_text(e)));
+    for (auto& [name, pick] : chosen) write_shim(t, name, *pick.first, *pick.second);
+  }
+
+  void write_shim(const BinTarget& t, const std::string& name, const Command& cmd, const Candidate& cand) {
+    std::string real_target = cand.real_dir + "/" + cmd.rel;
+    std::string rel = fs::relative(t.bin_dir, cand.location + "/" + cmd.rel);
+    std::string shim_path = t.bin_dir + "/" + name;
+    int e;
+    if (name == "node") {
+      // pnpm links a `node` binary directly rather than through a shim.
+      e = fs::symlink_at(rel.c_str(), fd_, shim_path.c_str());
+    } else {
+      std::vector<std::string> np;
+      if (plan_.private_hoisting) {
+        node_paths_of(fs::join(dir_, cand.real_dir), np);
+        np.push_back(hoisted_nm_);
+      }
+      ::unlinkat(fd_, shim_path.c_str(), 0);
+      std::string shim = make_shim(rel, first_line(fd_, real_target), np);
+      e = fs::write_file_at(fd_, shim_path.c_str(), shim.data(), shim.size(), 0755);
+    }
+    if (e != 0) return fail(Error::failed(Code::LinkBins, "failed to write " + shim_path + ": " + fs::errno_text(e)));
+    e = ensure_executable(fd_, real_target);
+    if (e != 0 && e != ENOENT)
+      fail(Error::failed(Code::LinkBins, "failed to make " + real_target + " executable: " + fs::errno_text(e)));
+  }
+
+  const InstallPlan& plan_;
+  int fd_;
+  const std::string& dir_;
+  std::string hoisted_nm_;
+  std::vector<std::optional<PackageBins>> bins_;
+  std::mutex mu_;
+  Errors errs_;
+};
+
+}  // namespace
+
+Errors link_bins(const InstallPlan& plan, int project_fd, const std::string& project_dir) {
+  return BinLinker(plan, project_fd, project_dir).run();
 }
 
 }  // namespace tarn

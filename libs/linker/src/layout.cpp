@@ -1,6 +1,8 @@
 #include "tarn/linker/layout.hpp"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,20 +21,35 @@ Error io_error(const std::string& verb, const std::string& what, int err) {
 }
 
 
-int copy_file_at(int src_fd, const char* src, int dst_fd, const char* dst) {
+// A private copy of `src` at `dst` with the blob's mode: first a reflink (FICLONE: the
+// filesystem shares the extents copy-on-write, so a write to the copy never reaches the
+// blob), else a byte copy. `try_clone` is cleared once the filesystem refuses a clone.
+int copy_file_at(int src_fd, const char* src, int dst_fd, const char* dst, bool* try_clone = nullptr) {
   int in = ::openat(src_fd, src, O_RDONLY | O_CLOEXEC);
   if (in < 0) return errno;
   struct stat st;
   ::fstat(in, &st);
-  int out = ::openat(dst_fd, dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 0777);
+  // O_TRUNC on an existing destination would write through a hard link into whatever it
+  // shares an inode with (a store blob): a fresh inode is made instead.
+  if (::unlinkat(dst_fd, dst, 0) != 0 && errno != ENOENT) {
+    int e = errno;
+    ::close(in);
+    return e;
+  }
+  int out = ::openat(dst_fd, dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777);
   if (out < 0) {
     int e = errno;
     ::close(in);
     return e;
   }
-  off_t off = 0;
   int e = 0;
-  while (off < st.st_size) {
+  bool cloned = false;
+  if (try_clone && *try_clone) {
+    if (::ioctl(out, FICLONE, in) == 0) cloned = true;
+    else *try_clone = false;  // EOPNOTSUPP, EXDEV, EINVAL...: copy from now on
+  }
+  off_t off = 0;
+  while (!cloned && off < st.st_size) {
     ssize_t n = ::sendfile(out, in, &off, static_cast<size_t>(st.st_size - off));
     if (n <= 0) {
       e = n < 0 ? errno : EIO;
@@ -41,7 +58,7 @@ int copy_file_at(int src_fd, const char* src, int dst_fd, const char* dst) {
   }
   ::fchmod(out, st.st_mode & 0777);
   ::close(in);
-  ::close(out);
+  if (::close(out) != 0 && e == 0) e = errno;
   return e;
 }
 
@@ -79,11 +96,13 @@ Errors link_top_level(const InstallPlan& plan, int project_fd) {
   return sink.take();
 }
 
-Result<void> import_package(int pkg_fd, const PackageIndex& index, int project_fd, const PlannedPackage& p) {
+Result<void> import_package(int pkg_fd, const PackageIndex& index, int project_fd, const PlannedPackage& p,
+                            ImportMethod method) {
   int dst = ::openat(project_fd, p.pkg_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dst < 0) return io_error("open", p.pkg_dir, errno);
   fs::Dir guard(dst);
-  bool copy = false;
+  bool copy = method == ImportMethod::CloneOrCopy;
+  bool try_clone = copy;
   size_t file_no = 0;
   for (auto& e : index.entries) {
     const char* rel = e.path.c_str();
@@ -99,10 +118,10 @@ Result<void> import_package(int pkg_fd, const PackageIndex& index, int project_f
           err = copy_file_at(pkg_fd, blob.c_str(), dst, rel);
         }
       } else {
-        err = copy_file_at(pkg_fd, blob.c_str(), dst, rel);
+        err = copy_file_at(pkg_fd, blob.c_str(), dst, rel, &try_clone);
       }
     }
-    if (err != 0) return io_error(e.dir ? "create" : "link", p.pkg_dir + "/" + e.path, err);
+    if (err != 0) return io_error(e.dir ? "create" : copy ? "copy" : "link", p.pkg_dir + "/" + e.path, err);
   }
   return {};
 }

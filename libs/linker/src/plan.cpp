@@ -245,7 +245,7 @@ PlannedPackage Planner::plan_slot(size_t i) const {
 void Planner::plan_importer(const Importer& imp) {
   PlannedImporter pi{imp.id, geometry::importer_modules(imp.id), {}};
   const std::string importer_dir = imp.id.is_root() ? o_.project_dir : fs::join(o_.project_dir, imp.id.str());
-  BinTarget bins{geometry::bin_dir(pi.modules_dir), {}};
+  BinTarget bins{geometry::bin_dir(pi.modules_dir), {}, {}};
   std::unordered_set<std::string> names;
   plan_.top_dirs.push_back(pi.modules_dir);
   for (DepGroup g : {DepGroup::Prod, DepGroup::Dev, DepGroup::Optional}) {
@@ -377,7 +377,7 @@ void Planner::plan_hoisting() {
         if (imp->id.is_root()) hoisted_aliases_.insert(ascii_lower(d->alias.str()));
       }
     }
-  BinTarget private_bins{geometry::bin_dir(geometry::kHoisted), {}};
+  BinTarget private_bins{geometry::bin_dir(geometry::kHoisted), {}, {}};
   for (auto& e : hoist_order(children, slot_of_, std::move(direct_nodes), visited, direct_deps)) {
     for (auto& [alias, child] : *e.kids) {
       bool is_pub = pub.matches(alias);
@@ -426,7 +426,7 @@ void Planner::hoist_alias(const std::string& alias, size_t child, bool is_pub, B
 void Planner::plan_slot_bins() {
   for (size_t pi = 0; pi < plan_.packages.size(); ++pi) {
     auto& p = plan_.packages[pi];
-    BinTarget bt{geometry::bin_dir(p.pkg_dir + "/node_modules"), {}};
+    BinTarget bt{geometry::bin_dir(p.pkg_dir + "/node_modules"), {}, {}};
     for (auto* list : {&p.snapshot->dependencies, &p.snapshot->optional_dependencies})
       for (auto& d : *list) {
         if (d.ref.is_link()) continue;

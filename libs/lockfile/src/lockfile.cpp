@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <optional>
 #include <atomic>
 #include <cctype>
 
@@ -153,6 +154,49 @@ Result<void> read_importers(const YAML::Node& imps, Partial& out, const std::str
   return {};
 }
 
+ResolutionKind resolution_kind(std::string_view t) {
+  return t == "directory" ? ResolutionKind::Directory
+         : t == "git"     ? ResolutionKind::Git
+         : t == "tarball" ? ResolutionKind::Tarball
+                          : ResolutionKind::Other;
+}
+
+Result<void> read_resolution(const YAML::Node& v, PackageMeta& m, const std::string& key, const std::string& path) {
+  if (!v.IsMap()) return {};
+  for (auto r : v) {
+    const std::string& rk = r.first.Scalar();
+    if (rk == "integrity") {
+      auto i = Integrity::parse(r.second.Scalar());
+      if (!i) return bad(path, key + ": " + i.error().message);
+      m.integrity = std::move(*i);
+    } else if (rk == "tarball") {
+      m.tarball = TarballUrl(r.second.Scalar());
+      if (m.resolution == ResolutionKind::Registry) m.resolution = ResolutionKind::Tarball;
+    } else if (rk == "type") {
+      m.resolution = resolution_kind(r.second.Scalar());
+    }
+  }
+  return {};
+}
+
+// One field of a packages: entry.
+Result<void> read_package_field(const std::string& k, const YAML::Node& v, PackageMeta& m, const std::string& key,
+                                const std::string& path) {
+  if (k == "resolution") return read_resolution(v, m, key, path);
+  if (k == "version") m.version = v.Scalar();
+  else if (k == "hasBin") m.has_bin = v.as<bool>();
+  else if (k == "requiresBuild") m.requires_build = v.as<bool>();
+  else if (k == "bundledDependencies") m.bundled = !v.IsScalar() || v.as<bool>();
+  else if (k == "os") m.os = string_list(v);
+  else if (k == "cpu") m.cpu = string_list(v);
+  else if (k == "libc") m.libc = string_list(v);
+  else if (k == "peerDependencies" && v.IsMap())
+    for (auto kv : v) m.peer_dependencies.push_back(kv.first.Scalar());
+  else if (k == "engines" && v.IsMap())
+    for (auto kv : v) m.engines.emplace_back(kv.first.Scalar(), kv.second.Scalar());
+  return {};
+}
+
 // One pass over each entry's fields: yaml-cpp's node["key"] is a linear search that
 // allocates, and it was half the lockfile time on alotta-modules.
 Result<void> read_packages(const YAML::Node& pkgs, Partial& out, const std::string& path) {
@@ -164,53 +208,12 @@ Result<void> read_packages(const YAML::Node& pkgs, Partial& out, const std::stri
     if (!dp) return bad(path, dp.error().message);
     PackageMeta m;
     bool has_resolution = false;
-    if (it.second.IsMap()) {
+    if (it.second.IsMap())
       for (auto f : it.second) {
         const std::string& k = f.first.Scalar();
-        const YAML::Node& v = f.second;
-        if (k == "resolution") {
-          has_resolution = true;
-          if (!v.IsMap()) continue;
-          for (auto r : v) {
-            const std::string& rk = r.first.Scalar();
-            if (rk == "integrity") {
-              auto i = Integrity::parse(r.second.Scalar());
-              if (!i) return bad(path, key + ": " + i.error().message);
-              m.integrity = std::move(*i);
-            } else if (rk == "tarball") {
-              m.tarball = TarballUrl(r.second.Scalar());
-              if (m.resolution == ResolutionKind::Registry) m.resolution = ResolutionKind::Tarball;
-            } else if (rk == "type") {
-              const std::string& t = r.second.Scalar();
-              m.resolution = t == "directory" ? ResolutionKind::Directory
-                             : t == "git"     ? ResolutionKind::Git
-                             : t == "tarball" ? ResolutionKind::Tarball
-                                              : ResolutionKind::Other;
-            }
-          }
-        } else if (k == "version") {
-          m.version = v.Scalar();
-        } else if (k == "hasBin") {
-          m.has_bin = v.as<bool>();
-        } else if (k == "requiresBuild") {
-          m.requires_build = v.as<bool>();
-        } else if (k == "bundledDependencies") {
-          m.bundled = !v.IsScalar() || v.as<bool>();
-        } else if (k == "os") {
-          m.os = string_list(v);
-        } else if (k == "cpu") {
-          m.cpu = string_list(v);
-        } else if (k == "libc") {
-          m.libc = string_list(v);
-        } else if (k == "peerDependencies") {
-          if (v.IsMap())
-            for (auto kv : v) m.peer_dependencies.push_back(kv.first.Scalar());
-        } else if (k == "engines") {
-          if (v.IsMap())
-            for (auto kv : v) m.engines.emplace_back(kv.first.Scalar(), kv.second.Scalar());
-        }
+        if (k == "resolution") has_resolution = true;
+        if (auto r = read_package_field(k, f.second, m, key, path); !r) return r;
       }
-    }
     if (!has_resolution) return bad(path, key + " has no resolution");
     out.packages.emplace_back(std::string(dp->without_peers()), std::move(m));
   }
@@ -276,6 +279,74 @@ bool is_doc_marker(std::string_view line, std::string_view m) {
   return line.substr(0, 3) == m && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
 }
 
+struct DocRange {
+  size_t begin = SIZE_MAX, end = 0;
+};
+
+// The document to read: the last one with a graph section (as Lockfile::parse's full
+// path). Documents are the line ranges between "---" markers. Empty when the text uses
+// directives or "..." markers.
+std::optional<DocRange> graph_document(const std::vector<std::string_view>& lines) {
+  DocRange d;
+  size_t cur = 0;
+  for (size_t i = 0; i <= lines.size(); ++i) {
+    bool boundary = i == lines.size() || is_doc_marker(lines[i], "---");
+    if (i < lines.size() && (lines[i].starts_with("%") || is_doc_marker(lines[i], "..."))) return std::nullopt;
+    if (!boundary) continue;
+    for (size_t k = cur; k < i; ++k)
+      if (lines[k].starts_with("importers:") || lines[k].starts_with("packages:") ||
+          lines[k].starts_with("snapshots:")) {
+        d = {cur, i};
+        break;
+      }
+    cur = i + 1;
+  }
+  if (d.begin == SIZE_MAX) return std::nullopt;
+  return d;
+}
+
+bool is_key_line(std::string_view l) {
+  size_t i = 0;
+  while (i < l.size() && (std::isalnum(static_cast<unsigned char>(l[i])) || l[i] == '_' || l[i] == '-')) ++i;
+  return i > 0 && i < l.size() && l[i] == ':' && (i + 1 == l.size() || l[i + 1] == ' ' || l[i + 1] == '\r');
+}
+
+// The entries' indentation of a block section (lines (first, end)), and its size in
+// bytes; 0 indentation when a line has a shape chunking cannot keep valid.
+std::pair<size_t, size_t> section_shape(const std::vector<std::string_view>& lines, size_t first, size_t end) {
+  size_t indent = 0, bytes = 0;
+  for (size_t k = first + 1; k < end; ++k) {
+    bytes += lines[k].size() + 1;
+    std::string_view b = lines[k];
+    size_t sp = b.find_first_not_of(' ');
+    if (sp == std::string_view::npos || b[sp] == '#' || b[sp] == '\r') continue;
+    if (!indent) indent = sp;
+    if (b.find('\t') != std::string_view::npos || b[sp] == '&' || b[sp] == '*' || b[sp] == '!' ||
+        (sp == indent && (b[sp] == '{' || b[sp] == '[' || b[sp] == '?' || b[sp] == '-')))
+      return {0, bytes};
+  }
+  return {indent, bytes};
+}
+
+// Cuts one packages:/snapshots: section at entry boundaries into chunks of about
+// `target` bytes, each repeating the section's key line.
+void chunk_section(const std::vector<std::string_view>& lines, size_t first, size_t end, size_t indent,
+                   size_t target, std::vector<std::string>& chunks) {
+  std::string_view l = lines[first];
+  std::string chunk = std::string(l) + "\n";
+  size_t header = chunk.size();
+  for (size_t k = first + 1; k < end; ++k) {
+    std::string_view b = lines[k];
+    bool entry_start = b.size() > indent && b.find_first_not_of(' ') == indent && b[indent] != '#';
+    if (entry_start && chunk.size() - header >= target) {
+      chunks.push_back(std::move(chunk));
+      chunk = std::string(l) + "\n";
+    }
+    chunk.append(b).push_back('\n');
+  }
+  chunks.push_back(std::move(chunk));
+}
+
 // yaml-cpp scans the 390 KB alotta-modules lockfile in 110-130 ms on one core here, which
 // is most of a hot install's CPU before linking. pnpm writes every packages:/snapshots:
 // entry as a block at one indentation, so the text splits at entry boundaries into
@@ -283,7 +354,6 @@ bool is_doc_marker(std::string_view line, std::string_view m) {
 // text is shaped otherwise (flow style, directives, anchors, tabs...), and the caller
 // parses the whole text instead.
 std::vector<std::string> split_for_parallel_parse(std::string_view text, size_t pieces) {
-  // Lines and the documents they belong to.
   std::vector<std::string_view> lines;
   for (size_t i = 0; i < text.size();) {
     size_t j = text.find('\n', i);
@@ -291,31 +361,11 @@ std::vector<std::string> split_for_parallel_parse(std::string_view text, size_t 
     lines.push_back(text.substr(i, j - i));
     i = j + 1;
   }
-  // The document to read: the last one with a graph section (as Lockfile::parse's full path).
-  // Documents are the line ranges between "---" markers.
-  size_t cur = 0, doc_begin = SIZE_MAX, doc_end = 0;
-  for (size_t i = 0; i <= lines.size(); ++i) {
-    bool boundary = i == lines.size() || is_doc_marker(lines[i], "---");
-    if (i < lines.size() && (lines[i].starts_with("%") || is_doc_marker(lines[i], "..."))) return {};
-    if (!boundary) continue;
-    for (size_t k = cur; k < i; ++k)
-      if (lines[k].starts_with("importers:") || lines[k].starts_with("packages:") ||
-          lines[k].starts_with("snapshots:")) {
-        doc_begin = cur, doc_end = i;
-        break;
-      }
-    cur = i + 1;
-  }
-  if (doc_begin == SIZE_MAX) return {};
-
-  auto is_key_line = [](std::string_view l) {
-    size_t i = 0;
-    while (i < l.size() && (std::isalnum(static_cast<unsigned char>(l[i])) || l[i] == '_' || l[i] == '-')) ++i;
-    return i > 0 && i < l.size() && l[i] == ':' && (i + 1 == l.size() || l[i + 1] == ' ' || l[i + 1] == '\r');
-  };
+  auto doc = graph_document(lines);
+  if (!doc) return {};
   std::string head;
   std::vector<std::string> chunks;
-  for (size_t i = doc_begin; i < doc_end;) {
+  for (size_t i = doc->begin; i < doc->end;) {
     std::string_view l = lines[i];
     if (l.empty() || l[0] == '#' || l[0] == ' ' || l == "\r") {
       if (!l.empty() && l[0] == ' ') return {};  // indented text outside any top-level key
@@ -324,41 +374,18 @@ std::vector<std::string> split_for_parallel_parse(std::string_view text, size_t 
     }
     if (l.find('\t') != std::string_view::npos || !is_key_line(l)) return {};
     size_t end = i + 1;
-    while (end < doc_end && (lines[end].empty() || lines[end][0] == ' ' || lines[end][0] == '#' || lines[end] == "\r"))
+    while (end < doc->end && (lines[end].empty() || lines[end][0] == ' ' || lines[end][0] == '#' || lines[end] == "\r"))
       ++end;
     std::string_view key = l.substr(0, l.find(':'));
-    std::string_view rest = l.substr(key.size() + 1);
-    bool block = rest.find_first_not_of(" \r") == std::string_view::npos;
+    bool block = l.substr(key.size() + 1).find_first_not_of(" \r") == std::string_view::npos;
     if (!block || (key != "packages" && key != "snapshots")) {
       for (size_t k = i; k < end; ++k) head.append(lines[k]).push_back('\n');
       i = end;
       continue;
     }
-    // Entry boundaries: lines at the section's entry indentation.
-    size_t indent = 0, bytes = 0;
-    for (size_t k = i + 1; k < end; ++k) {
-      bytes += lines[k].size() + 1;
-      std::string_view b = lines[k];
-      size_t sp = b.find_first_not_of(' ');
-      if (sp == std::string_view::npos || b[sp] == '#' || b[sp] == '\r') continue;
-      if (!indent) indent = sp;
-      if (b.find('\t') != std::string_view::npos || b[sp] == '&' || b[sp] == '*' || b[sp] == '!' ||
-          (sp == indent && (b[sp] == '{' || b[sp] == '[' || b[sp] == '?' || b[sp] == '-')))
-        return {};
-    }
-    size_t target = std::max<size_t>(bytes / std::max<size_t>(pieces, 1), 16 * 1024);
-    std::string chunk = std::string(l) + "\n";
-    size_t header = chunk.size();
-    for (size_t k = i + 1; k < end; ++k) {
-      std::string_view b = lines[k];
-      bool entry_start = b.size() > indent && b.find_first_not_of(' ') == indent && b[indent] != '#';
-      if (entry_start && chunk.size() - header >= target) {
-        chunks.push_back(std::move(chunk));
-        chunk = std::string(l) + "\n";
-      }
-      chunk.append(b).push_back('\n');
-    }
-    chunks.push_back(std::move(chunk));
+    auto [indent, bytes] = section_shape(lines, i, end);
+    if (!indent && end > i + 1) return {};
+    chunk_section(lines, i, end, indent, std::max<size_t>(bytes / std::max<size_t>(pieces, 1), 16 * 1024), chunks);
     i = end;
   }
   chunks.insert(chunks.begin(), std::move(head));

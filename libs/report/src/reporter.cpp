@@ -123,7 +123,8 @@ void Reporter::print_perf() {
   if (!perf_) return;
   std::lock_guard lk(mu_);
   double total = 0;
-  for (auto& [n, s] : passes_) total += s;
+  for (auto& [n, s] : passes_)
+    if (n.find('/') == std::string::npos) total += s;  // "pass/sub-pass" rows are inside their pass
   fmt::print(stderr, "pass timings:\n");
   for (auto& [n, s] : passes_) fmt::print(stderr, "  {:<22} {:9.1f} ms\n", n, s * 1000);
   fmt::print(stderr, "  {:<22} {:9.1f} ms\n", "(sum of passes)", total * 1000);

@@ -38,7 +38,13 @@ struct Settings {
   std::string store_dir;    // absolute
   std::string registry = "https://registry.npmjs.org/";
   std::map<std::string, std::string> scoped_registries;  // "@scope" -> url ending in '/'
-  std::map<std::string, std::string> auth_tokens;        // "//host/path/" -> token
+  // Credentials by .npmrc "nerf dart" ("//host/path/"; "" for the default registry).
+  struct Credentials {
+    std::string token;               // _authToken
+    std::string auth;                // _auth: base64 of user:password
+    std::string username, password;  // password base64-encoded, as npm writes it
+  };
+  std::map<std::string, Credentials> credentials;
   std::vector<std::string> hoist_pattern{"*"};
   std::vector<std::string> public_hoist_pattern{};
   std::optional<SupportedArchitectures> supported_architectures;
@@ -57,9 +63,15 @@ struct Settings {
   bool ignore_scripts = false;
   // strictDepBuilds (pnpm 12 default true): ignored dependency builds fail the install.
   bool strict_dep_builds = true;
+  // pnpm's network retry settings and their defaults (fetch-retries, fetch-retry-factor,
+  // fetch-retry-mintimeout, fetch-retry-maxtimeout in ms, fetch-timeout in ms).
+  unsigned fetch_retries = 2, fetch_retry_factor = 10;
+  unsigned long fetch_retry_mintimeout = 10'000, fetch_retry_maxtimeout = 60'000, fetch_timeout = 60'000;
 
   const std::string& registry_for(const PkgName& name) const;
-  // "Bearer <token>" for the longest configured //host/path/ prefix of `url`, if any.
+  // The Authorization header for `url`: the credentials of the longest configured
+  // //host/path/ prefix of it ("Bearer <token>" or "Basic <base64>"), if any. Sent only
+  // to that origin; the fetcher drops it on a redirect elsewhere.
   std::optional<std::string> authorization_for(std::string_view url) const;
   // Tarball URL of a registry package: <registry><name>/-/<bare>-<version>.tgz
   TarballUrl tarball_url(const PkgName& name, std::string_view version) const;
@@ -80,5 +92,8 @@ void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir
 Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std::string& path);
 
 std::string default_store_dir();
+
+// npm_config_* and pnpm_config_* variables of `envp` as .npmrc lines ("store-dir=...").
+std::string environment_npmrc(char** envp);
 
 }  // namespace tarn

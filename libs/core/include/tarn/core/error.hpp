@@ -50,6 +50,7 @@ enum class Code : uint8_t {
   // Store, links, state.
   ReadFromStore,
   StoreWrite,
+  StoreDamaged,
   LinkFailed,
   LinkBins,
   Io,

@@ -15,8 +15,13 @@ Errors make_directories(const InstallPlan& plan, int project_fd);
 Result<void> link_slot(const PlannedPackage& p, int project_fd);
 // Root and hoisted links.
 Errors link_top_level(const InstallPlan& plan, int project_fd);
-// Hard-links a stored package's files into its slot (copies across devices).
-Result<void> import_package(int pkg_fd, const PackageIndex& index, int project_fd, const PlannedPackage& p);
+// How a stored package's files reach its slot. Link: hard links (copies across devices).
+// CloneOrCopy: private files (a reflink where the filesystem supports one, else a copy),
+// for packages whose build scripts will write into their own directory: a build must
+// never change a store blob that other projects share.
+enum class ImportMethod { Link, CloneOrCopy };
+Result<void> import_package(int pkg_fd, const PackageIndex& index, int project_fd, const PlannedPackage& p,
+                            ImportMethod method = ImportMethod::Link);
 
 // Shim text for a bin, as pnpm's shell shim behaves: honour the target's shebang,
 // prefer a `node` next to the shim, and put the hoisted modules on NODE_PATH.
