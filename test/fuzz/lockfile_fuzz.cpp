@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include <tbb/global_control.h>
+
 #include "tarn/lockfile/lockfile.hpp"
 
 namespace {
@@ -64,6 +66,9 @@ void check_references(const tarn::Lockfile& lf) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // Chunks are still cut and merged, but parsed on this thread: handing them to TBB workers
+  // cost most of each execution (the parallel path has its own test in test/lockfile).
+  static tbb::global_control serial(tbb::global_control::max_allowed_parallelism, 1);
   std::string_view in(reinterpret_cast<const char*>(data), size);
   auto lf = tarn::Lockfile::parse(in, "/fuzz/pnpm-lock.yaml");
   if (!lf) {
