@@ -32,7 +32,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # runs recorded in test/fuzz/README.md) it is restarted until its time is spent.
 fuzz_one() {
   local t=$1 work=$bdir/corpus/$1 art=$bdir/artifacts/$1 out=$bdir/fuzz-$1.log
-  local seeds=(test/fuzz/corpus/"$t") start left execs=0 n runs=0
+  local seeds=(test/fuzz/corpus/"$t") start left execs=0 n runs=0 found=0
   [ -d test/fuzz/regressions/"$t" ] && seeds+=(test/fuzz/regressions/"$t")
   rm -rf "$art" "$out"
   mkdir -p "$work" "$art"
@@ -44,10 +44,11 @@ fuzz_one() {
       -artifact_prefix="$art/" >>"$out" 2>&1 || true
     n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -1)
     execs=$((execs + ${n:-0}))
-    [ "${FUZZ_KEEP_GOING:-0}" = 1 ] && [ "$(find "$art" -type f | wc -l)" -gt 0 ] || break
+    # Restart only when this run stopped at a new finding, not when its time was up.
+    [ "${FUZZ_KEEP_GOING:-0}" = 1 ] && [ "$(find "$art" -type f | wc -l)" -gt "$found" ] || break
+    found=$(find "$art" -type f | wc -l)
     echo "=== restart after a finding" >>"$out"
   done
-  local found
   found=$(find "$art" -type f | wc -l)
   echo "fuzz $t: $(($(date +%s) - start))s, $execs execs, corpus $(ls "$work" | wc -l), findings $found"
   if [ "$found" -gt 0 ] || ! grep -q '^stat::number_of_executed_units' "$out"; then
