@@ -77,7 +77,7 @@ TEST_CASE("tarball: integrity mismatch names the package and both digests") {
 TEST_CASE("tarball: bodies that are not plain gzip tars but are fine") {
   // A file bigger than several inflate chunks, with content that differs along its length.
   std::string big;
-  for (int i = 0; big.size() < (3u << 20); ++i) big += std::to_string(i * 7919) + (i % 13 ? "," : "\n");
+  for (int i = 0; big.size() < (3u << 20); ++i) big += std::to_string(i * 7919LL) + (i % 13 ? "," : "\n");
   Bytes tar;
   hostile::tar_file(tar, "package/package.json", "{}");
   hostile::tar_end(tar);

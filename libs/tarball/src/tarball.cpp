@@ -139,9 +139,18 @@ Result<void> TarSource::open(uint64_t whole_buffer_max) {
 bool TarSource::try_whole(uint64_t max) {
   size_t n = body_.size();
   if (n < 18) return false;
+  // FHCRC: libdeflate skips the header's CRC16 where zlib (so Node, so pnpm) checks it; let
+  // zlib read such a body so a bad header fails whatever the body's size.
+  if (body_[3] & 0x02) return false;
   uint64_t isize = body_[n - 4] | (body_[n - 3] << 8) | (body_[n - 2] << 16) | (uint64_t{body_[n - 1]} << 24);
   if (isize == 0 || isize > max || isize > 64 * uint64_t{n} || isize > cap_) return false;
-  thread_local libdeflate_decompressor* d = libdeflate_alloc_decompressor();
+  // One decompressor per thread, freed when the thread ends (threads come and go in tests
+  // and in a caller's own pools; a raw pointer leaked one per thread).
+  struct Free {
+    void operator()(libdeflate_decompressor* p) const { libdeflate_free_decompressor(p); }
+  };
+  thread_local std::unique_ptr<libdeflate_decompressor, Free> owned(libdeflate_alloc_decompressor());
+  libdeflate_decompressor* d = owned.get();
   if (!d) return false;
   buf_.resize(isize);
   size_t in_used = 0, out_len = 0;
