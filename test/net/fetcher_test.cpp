@@ -332,3 +332,35 @@ TEST_CASE("fetcher: destroying it calls each outstanding callback once, with an 
     CHECK(messages[i].find("cancelled") != std::string::npos);
   }
 }
+
+TEST_CASE("fetcher: connections open on demand, in a ramp of at most 8 connects") {
+  test::RegistryServer server;
+  for (int i = 0; i < 40; ++i) server.put("/s" + std::to_string(i), std::vector<uint8_t>(100, 's'));
+  {
+    // Preconnecting with nothing queued opens the first burst only, not all 24.
+    net::Fetcher f({.connections = 24});
+    f.preconnect(server.url());
+    std::this_thread::sleep_for(300ms);
+    CHECK(f.connections_opened() == 8);
+  }
+  // Every first request stalls until its 200 ms timeout: the queue stays long, so the pool
+  // grows past the burst up to its bound, and every file still arrives.
+  auto o = fast();
+  o.connections = 12;
+  o.fetch_retries = 3;
+  Fault stall_once;
+  stall_once.kind = Fault::Stall;
+  stall_once.times = 1;
+  for (int i = 0; i < 40; ++i) server.fault("/s" + std::to_string(i), stall_once);
+  std::mutex mu;
+  size_t ok = 0;
+  net::Fetcher f(o);
+  for (int i = 0; i < 40; ++i)
+    f.get({server.url() + "s" + std::to_string(i), std::nullopt, "s" + std::to_string(i)}, [&](Result<net::Body>&& r) {
+      std::lock_guard lk(mu);
+      if (r) ok++, f.release(r->size());
+    });
+  f.wait_idle();
+  CHECK(ok == 40);
+  CHECK(f.connections_opened() >= 12);
+}

@@ -222,10 +222,27 @@ struct Fetcher::Impl {
     if (--jobs == 0) cv.notify_all();
   }
 
+  // Connections open in a ramp, on demand: at most kConnectBurst workers make their first
+  // connection at once, and a new worker starts only while queued jobs outnumber the
+  // workers that are idle or still connecting. Opening all of them at once, past ~25
+  // concurrent connects through this machine's proxy, cost 5 s stalls.
+  static constexpr size_t kConnectBurst = 8;
+  size_t spawned = 0, ramping = 0, idle = 0;  // network thread only
+
+  void spawn(size_t n) {
+    for (; n && spawned < std::max<size_t>(1, opts.connections); --n) {
+      ++spawned, ++ramping;
+      asio::co_spawn(ioc, worker(), asio::detached);
+    }
+  }
+  void grow() {
+    while (!closing && ramping < kConnectBurst && queue.size() > idle + ramping && spawned < std::max<size_t>(1, opts.connections))
+      spawn(1);
+  }
   void start_workers() {
-    if (started) return;
+    if (started) return grow();
     started = true;
-    for (size_t i = 0; i < std::max<size_t>(1, opts.connections); ++i) asio::co_spawn(ioc, worker(), asio::detached);
+    spawn(kConnectBurst);
   }
 
   // Waits `d`, or less when shutting down.
@@ -435,23 +452,34 @@ struct Fetcher::Impl {
   awaitable<void> worker() {
     Conn c;
     live.insert(&c);
+    bool first = true;  // counted in `ramping` until its first connect (or job) is done
+    auto ramped = [&] {
+      if (std::exchange(first, false)) --ramping;
+      grow();
+    };
     auto origin = parse_url(preconnect_origin + "/");
     if (origin && !preconnect_origin.empty() && !closing) {
       error_code ec = co_await connect(c, *origin);
       if (ec) c.close();  // the real request retries and reports
+      ramped();
     }
     while (!closing) {
       error_code ec;
       if (queue.empty()) {
+        if (first) ramped();
+        ++idle;
         co_await wake.async_wait(asio::redirect_error(use_awaitable, ec));
+        --idle;
       } else if (over_cap()) {
         co_await wait_for_room();  // an asio timer: the network thread goes on serving
       } else {
         Job j = std::move(queue.front());
         queue.pop_front();
         co_await run_job(c, std::move(j));
+        ramped();
       }
     }
+    if (first) --ramping;
     live.erase(&c);
     c.close();
   }

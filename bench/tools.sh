@@ -1,0 +1,50 @@
+# Sourced by bench/run.sh and bench/after-delete.sh: the peers, one project copy per tool,
+# and each tool's install command with all of its state (store, caches) under one folder.
+# Expects $root (the repository) and $fixture.
+tools=$root/bench/tools
+ensure_tools() {
+  local need=()
+  for c in hyperfine curl python3 npm /usr/bin/time; do command -v "$c" >/dev/null || need+=("$c"); done
+  if [ ${#need[@]} -gt 0 ]; then
+    bash "$root/scripts/setup-debian.sh"
+    apt-get install -y -qq hyperfine curl python3 npm time >/dev/null
+  fi
+  bash "$root/scripts/build.sh" >/dev/null
+  if [ ! -x "$tools/node_modules/.bin/bun" ]; then
+    npm install --prefix "$tools" --no-audit --no-fund pnpm@12.21.0 @pnpm/pacquet@0.11.11 bun@1.4.5 >&2
+  fi
+}
+pnpm=$tools/node_modules/.bin/pnpm
+pacquet=$tools/node_modules/.bin/pacquet
+bun=$tools/node_modules/.bin/bun
+
+# make_project TOOL DIR: the fixture for TOOL in DIR. pnpm gets minimumReleaseAge: 0
+# (without it pnpm 12 re-verifies every locked package's release age on each install);
+# bun reads the committed bun.lock, migrated from the same pnpm-lock.yaml (`bun pm migrate`).
+make_project() {
+  local t=$1 d=$2 fx=$root/fixtures/$fixture
+  rm -rf "$d"; mkdir -p "$d"
+  cp "$fx/package.json" "$fx/pnpm-lock.yaml" "$d/"
+  [ -f "$fx/pnpm-workspace.yaml" ] && cp "$fx/pnpm-workspace.yaml" "$d/"
+  chmod -R u+w "$d"
+  sed -i '/^storeDir:/d' "$d/pnpm-workspace.yaml" 2>/dev/null || true
+  case $t in
+    pnpm) grep -q '^minimumReleaseAge:' "$d/pnpm-workspace.yaml" 2>/dev/null || printf '\nminimumReleaseAge: 0\n' >> "$d/pnpm-workspace.yaml" ;;
+    bun)
+      if [ -f "$fx/bun.lock" ]; then cp "$fx/bun.lock" "$d/"; else (cd "$d" && "$bun" pm migrate >&2); fi
+      rm -f "$d/pnpm-lock.yaml" ;;
+  esac
+}
+
+# install_cmd TOOL PROJECT STATE: TOOL's frozen, scripts-off install of PROJECT keeping its
+# store and caches under STATE (pacquet and bun through their environment).
+install_cmd() {
+  local t=$1 p=$2 s=$3 bin=${TARN_BIN:-$root/build/tarn}
+  case $t in
+    tarn*) [ "$t" = tarn-base ] && bin=$TARN_BASE  # an older build, for before/after
+       echo "cd $p && $bin install --frozen-lockfile --ignore-scripts --store-dir $s/store --reporter=silent" ;;
+    pnpm) echo "cd $p && $pnpm install --frozen-lockfile --ignore-scripts --store-dir $s/store --config.cacheDir=$s/cache --reporter=silent" ;;
+    pacquet) echo "cd $p && env HOME=$s XDG_DATA_HOME=$s/data XDG_CACHE_HOME=$s/cache $pacquet install --frozen-lockfile --ignore-scripts" ;;
+    bun) echo "cd $p && env BUN_INSTALL_CACHE_DIR=$s/store $bun install --frozen-lockfile --ignore-scripts --linker=isolated --silent" ;;
+  esac
+}
