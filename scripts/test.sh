@@ -8,6 +8,8 @@
 # TARN_CI_QUICK=1 stops after stage 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache hits across checkouts in other folders (paths are hashed relative to this one).
+export CCACHE_BASEDIR="$PWD"
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure -j"$(nproc)" -LE slow
 echo "test.sh: default build and tests: ${SECONDS}s"
