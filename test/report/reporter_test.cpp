@@ -76,3 +76,13 @@ TEST_CASE("reporter: --perf sums passes, not their sub-passes") {
   CHECK(err.find("a/inner") != std::string::npos);
   CHECK(err.find("(sum of passes)             15.0 ms") != std::string::npos);
 }
+
+TEST_CASE("reporter: bytes quoted from input files never reach the terminal raw") {
+  auto [out, err] = capture([&] {
+    Reporter r(ReporterKind::AppendOnly);
+    r.error(Error::failed(Code::BrokenLockfile, "invalid package name \"\x1b[31mevil\xff\"\n  second line"));
+  });
+  CHECK(err.find('\x1b') == std::string::npos);
+  CHECK(err.find("\\x1b[31mevil\\xff") != std::string::npos);
+  CHECK(err.find("\n  second line") != std::string::npos);
+}

@@ -27,6 +27,19 @@ long long now_ms() {
       .count();
 }
 
+// Messages quote input files: every line goes through printable(), so control bytes and
+// invalid UTF-8 reach the terminal as \xNN, never as escape sequences.
+std::string terminal_safe(std::string_view msg) {
+  std::string out;
+  for (size_t i = 0; i <= msg.size();) {
+    size_t j = std::min(msg.find('\n', i), msg.size());
+    if (i) out += '\n';
+    out += printable(msg.substr(i, j - i), 1 << 20);
+    i = j + 1;
+  }
+  return out;
+}
+
 bool env_set(const char* name) {
   const char* v = std::getenv(name);
   return v && *v;
@@ -234,8 +247,8 @@ void Reporter::emit(std::string_view level, std::string_view msg, FILE* to) {
   }
   std::lock_guard lk(mu_);
   if (ticking_) fmt::print("\r\x1b[K"), redraw_ = true;  // the live line is redrawn under the message
-  if (level == "warn") fmt::print(to, " {}  {}\n", paint("WARN", kYellow), msg);
-  else fmt::print(to, "{}\n", msg);
+  if (level == "warn") fmt::print(to, " {}  {}\n", paint("WARN", kYellow), terminal_safe(msg));
+  else fmt::print(to, "{}\n", terminal_safe(msg));
   std::fflush(to);
 }
 
