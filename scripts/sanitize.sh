@@ -21,7 +21,8 @@ if ! { cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTARN_SA
   cat "$log"; echo "sanitize.sh: the $kind build failed"; exit 1
 fi
 
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
+# hard_rss_limit_mb: a runaway allocation fails its test instead of exhausting the machine.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:hard_rss_limit_mb=4096
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 [ -f scripts/tsan.supp ] && TSAN_OPTIONS+=":suppressions=$PWD/scripts/tsan.supp"

@@ -1,6 +1,8 @@
 // Replays inputs through a libFuzzer harness without libFuzzer, so the normal (GCC) build
 // runs every corpus and regression input in ctest (label fuzz-replay). Arguments are files
 // or directories (their regular files, recursively, in sorted order for stable output).
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -38,6 +40,13 @@ bool collect(const stdfs::path& p, std::vector<stdfs::path>& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifndef TARN_SANITIZED
+  // A regressed runaway-memory bug (regressions/lockfile took 22 GB) must fail this test
+  // with bad_alloc, not make the kernel kill something else. (Sanitizers reserve terabytes
+  // of address space; scripts/sanitize.sh caps their RSS instead.)
+  rlimit cap{rlim_t{4} << 30, rlim_t{4} << 30};
+  setrlimit(RLIMIT_AS, &cap);
+#endif
   std::vector<stdfs::path> inputs;
   for (int i = 1; i < argc; ++i)
     if (!collect(argv[i], inputs)) return 2;
