@@ -34,6 +34,8 @@ void clear_dir(int dirfd) {
   check(fd >= 0);
   DIR* d = ::fdopendir(fd);
   check(d != nullptr);
+  // The dup shares dirfd's offset, which the previous walk left at the end.
+  ::rewinddir(d);
   while (struct dirent* e = ::readdir(d)) {
     std::string_view n = e->d_name;
     if (n == "." || n == "..") continue;
