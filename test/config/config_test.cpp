@@ -110,3 +110,17 @@ TEST_CASE("settings from the environment: npm_config_* and pnpm_config_* become 
   CHECK(s.store_dir == "/env/store");
   CHECK(s.fetch_retries == 5);
 }
+
+TEST_CASE("fetch settings: negative or absurd numbers keep pnpm's defaults") {
+  struct Row {
+    std::string line;
+    unsigned retries;
+  };
+  for (auto& r : {Row{"fetch-retries=5", 5}, Row{"fetch-retries=-1", 2}, Row{"fetch-retries=x", 2},
+                  Row{"fetch-retries=99999999999", 2}}) {
+    CAPTURE(r.line);
+    Settings s;
+    apply_npmrc(s, r.line + "\n", "/p");
+    CHECK(s.fetch_retries == r.retries);
+  }
+}

@@ -180,7 +180,8 @@ static std::string trim(std::string_view s) {
 static bool apply_fetch_setting(Settings& s, std::string_view key, const std::string& val) {
   char* end = nullptr;
   unsigned long n = std::strtoul(val.c_str(), &end, 10);
-  bool ok = end && *end == '\0' && !val.empty();
+  // strtoul accepts "-1" (wrapping to ~4e9 retries) and values past the field: refused.
+  bool ok = end && *end == '\0' && !val.empty() && val[0] != '-' && n <= 3'600'000;
   auto set = [&](auto& field) {
     if (ok) field = static_cast<std::remove_reference_t<decltype(field)>>(n);
     return true;
