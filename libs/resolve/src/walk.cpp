@@ -24,7 +24,7 @@ struct Want {
 
 struct Walk {
   const ResolveInput& in;
-  PackumentClient& client;
+  PackumentSource& client;
   ResolvedTree tree;
   ErrorSink errs;
   std::unordered_map<std::string, size_t> by_id;  // "name@version" -> package index
@@ -45,7 +45,7 @@ struct Walk {
   }
 
   void request(Want w) {
-    const std::string& name = w.spec.name.str();
+    std::string name = w.spec.name.str();  // a copy: `w` is moved below
     if (auto it = docs.find(name); it != docs.end()) return settle(w, it->second);
     auto& list = waiting[name];
     list.push_back(std::move(w));
@@ -180,7 +180,7 @@ Result<void> Walk::run() {
 
 }  // namespace
 
-Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentClient& client) {
+Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& client) {
   Walk w{in, client, {}, {}, {}, {}, {}, {}, {}, {}, {}, 0};
   if (auto r = w.run(); !r) return r.error();
   return std::move(w.tree);

@@ -75,6 +75,6 @@ struct ResolvedTree {
 
 // Walks the graph. Errors: ERR_PNPM_NO_MATCHING_VERSION, ERR_PNPM_FETCH_404, ... every
 // failure of the walk is collected and reported together.
-Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentClient& client);
+Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& source);
 
 }  // namespace tarn::resolve
