@@ -1,8 +1,10 @@
 #pragma once
 // Resolution: from the projects' package.json files and registry metadata to the graph a
-// lockfile records. Metadata first and breadth-first: every packument the walk knows it
-// needs is in flight at once; a picked version's tarball can start downloading at once
-// (on_picked), while the walk resolves the next level.
+// lockfile records, as pnpm 12.21 resolves it (docs/design.md, "Resolution").
+//
+// Metadata first and breadth-first: the walk settles one level of edges at a time, and the
+// moment a version is picked its children's packuments are requested and its tarball can
+// start downloading (on_picked), so metadata, content and the next level overlap.
 #include <chrono>
 #include <functional>
 #include <map>
@@ -28,53 +30,70 @@ struct ResolveInput {
     std::string dir;  // absolute
     Manifest manifest;
   };
-  std::vector<Project> projects;  // the root first
+  std::vector<Project> projects;       // any order; resolved in importer-id order
   const Lockfile* existing = nullptr;  // versions it locks are preferred (kept)
-  std::map<std::string, std::string> overrides;
+  std::vector<std::pair<std::string, std::string>> overrides;  // declared order
   bool auto_install_peers = true;
   bool dedupe_peer_dependents = true;
   bool strict_peer_dependencies = false;
   ResolutionMode mode = ResolutionMode::Highest;
-  std::optional<std::chrono::minutes> minimum_release_age;  // pnpm 12 default: 1440
+  std::optional<std::chrono::minutes> minimum_release_age = std::chrono::minutes(1440);
   std::vector<std::string> minimum_release_age_exclude;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
   // Called on the resolving thread for every (name, version) the first time it is picked.
   std::function<void(const PkgName&, const PackageVersion&)> on_picked;
 };
 
-// One resolved package version: a node of the dependency graph before peers are resolved.
+// One resolved package version (pnpm's pkg id), before peers are resolved.
 struct ResolvedPackage {
   PkgName name;
   std::shared_ptr<const Packument> doc;  // keeps `meta` alive
   const PackageVersion* meta = nullptr;
   struct Edge {
     PkgName alias;
-    size_t target;
-    bool optional;
+    size_t target = SIZE_MAX;  // SIZE_MAX: dropped (cycle lap, failed optional edge)
+    bool optional = false;
   };
-  std::vector<Edge> children;  // dependencies then optionalDependencies, manifest order
-  bool optional_only = true;   // reached only through optional edges
+  std::vector<Edge> children;  // sorted by (name, range, optional), as pnpm walks them
+  struct Peer {
+    std::string name, range;
+    bool optional = false;
+  };
+  std::vector<Peer> peers;  // sorted by name
+  std::string id() const { return name.str() + "@" + meta->version.str(); }
 };
 
 struct ResolvedImporter {
   ImporterId id;
   struct Direct {
     PkgName alias;
-    std::string specifier;
+    std::string specifier;  // as in package.json
     DepGroup group;
-    size_t target;
+    size_t target = SIZE_MAX;
+    bool declared = true;  // false: a peer auto-installed here (not written in importers:)
+    bool optional = false;
   };
   std::vector<Direct> deps;
 };
 
 struct ResolvedTree {
   std::vector<ResolvedPackage> packages;
-  std::vector<ResolvedImporter> importers;
+  std::vector<ResolvedImporter> importers;  // importer-id order
   std::vector<std::string> warnings;
 };
 
-// Walks the graph. Errors: ERR_PNPM_NO_MATCHING_VERSION, ERR_PNPM_FETCH_404, ... every
-// failure of the walk is collected and reported together.
+// Walks the graph: the BFS of importer dependencies, then the rounds that auto-install
+// missing peers. Every failure of the walk is collected and reported together.
 Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& source);
+
+// pnpm's peer pass and lockfile construction (peers.cpp): snapshot keys with peer
+// suffixes, transitive peers, dedupePeerDependents, optional flags, importers.
+struct PeerIssues {
+  std::vector<std::string> missing, bad;  // "importer > a > b: peer@range"
+};
+Result<Lockfile> build_lockfile(const ResolvedTree& tree, const ResolveInput& in, PeerIssues* issues = nullptr);
+
+// Both, and the peer-issue warning pnpm prints.
+Result<Lockfile> resolve(const ResolveInput& in, PackumentSource& source, std::vector<std::string>* warnings);
 
 }  // namespace tarn::resolve
