@@ -43,7 +43,7 @@ class TableSource : public PackumentSource {
     std::string n = d.name.str();
     docs[n] = std::make_shared<Packument>(std::move(d));
   }
-  void get(const PkgName& name, Callback done) override {
+  void get(const PkgName& name, bool, Callback done) override {
     ++requests[name.str()];
     auto it = docs.find(name.str());
     if (it == docs.end()) return done(Error::http(404, "GET " + name.str() + ": Not Found - 404"));
@@ -102,26 +102,39 @@ TEST_CASE("minimumReleaseAge hides new versions and moves dist-tags within their
   CHECK(picked(d, "^1.0.0") == "1.1.0");
 }
 
-TEST_CASE("the walk resolves each name once and shares package nodes") {
+TEST_CASE("the walk resolves each name once, shares package nodes and follows preferred versions") {
   TableSource src;
   src.add(doc("a", {{"1.0.0", {{"b", "^1.0.0"}, {"c", "^1.0.0"}}}}));
   src.add(doc("b", {{"1.0.0", {{"c", "^1.0.0"}}}, {"1.5.0", {{"c", "1.0.0"}, {"a", "^1.0.0"}}}}));  // a cycle
   src.add(doc("c", {{"1.0.0"}, {"1.0.1"}}));
-  ResolveInput in;
-  in.projects.push_back({ImporterId("."), "/p", {}});
-  in.projects[0].manifest.dependencies = {{"a", "^1.0.0"}};
-  in.projects[0].manifest.dev_dependencies = {{"c", "1.0.0"}};
-  std::vector<std::string> picked_order;
-  in.on_picked = [&](const PkgName& n, const PackageVersion& v) { picked_order.push_back(n.str() + "@" + v.version.str()); };
-  auto t = resolve_tree(in, src);
-  REQUIRE(t);
-  CHECK(src.requests.size() == 3);
-  std::sort(picked_order.begin(), picked_order.end());
-  CHECK(picked_order == std::vector<std::string>{"a@1.0.0", "b@1.5.0", "c@1.0.0", "c@1.0.1"});
-  CHECK(t->packages.size() == 4);
-  for (auto& [n, count] : src.requests) CHECK(count == 1);
-  REQUIRE(t->importers.size() == 1);
-  CHECK(t->importers[0].deps.size() == 2);
+  struct Row {
+    const char* name;
+    std::vector<std::pair<std::string, std::string>> dev;
+    std::vector<std::string> want;
+  } rows[] = {
+      // b@1.5.0 pins c@1.0.0 and a wants ^1.0.0: the highest, 1.0.1, for a.
+      {"no bias", {}, {"a@1.0.0", "b@1.5.0", "c@1.0.0", "c@1.0.1"}},
+      // The project's own `c: 1.0.0` weighs 1000 for every `c` range it satisfies (pnpm's
+      // preferred versions), so a's ^1.0.0 takes 1.0.0 too.
+      {"a project spec biases the whole tree", {{"c", "1.0.0"}}, {"a@1.0.0", "b@1.5.0", "c@1.0.0"}},
+  };
+  for (auto& r : rows) {
+    INFO(r.name);
+    src.requests.clear();
+    ResolveInput in;
+    in.projects.push_back({ImporterId("."), "/p", {}});
+    in.projects[0].manifest.dependencies = {{"a", "^1.0.0"}};
+    in.projects[0].manifest.dev_dependencies = r.dev;
+    std::vector<std::string> picked_order;
+    in.on_picked = [&](const PkgName& n, const PackageVersion& v) { picked_order.push_back(n.str() + "@" + v.version.str()); };
+    auto t = resolve_tree(in, src);
+    REQUIRE(t);
+    std::sort(picked_order.begin(), picked_order.end());
+    CHECK(picked_order == r.want);
+    CHECK(t->packages.size() == r.want.size());
+    CHECK(src.requests.size() == 3);
+    for (auto& [n, count] : src.requests) CHECK(count == 1);
+  }
 }
 
 TEST_CASE("walk failures are collected: every missing version and unknown package") {

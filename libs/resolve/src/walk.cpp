@@ -104,9 +104,11 @@ struct Walk {
 
   Walk(const ResolveInput& i, PackumentSource& s) : in(i), source(s), seed_prefs(preferred_seed(i)) {}
 
-  void ensure(const PkgName& name) {
-    if (!requested.insert(name.str()).second) return;
-    source.get(name, [this, n = name.str()](Result<std::shared_ptr<const Packument>> r) {
+  // Documents are keyed "name" (abbreviated) or "name\tfull".
+  void ensure(const PkgName& name, bool full = false) {
+    std::string key = full ? name.str() + "\tfull" : name.str();
+    if (!requested.insert(key).second) return;
+    source.get(name, full, [this, n = key](Result<std::shared_ptr<const Packument>> r) {
       std::lock_guard lk(mu);
       done.emplace_back(n, std::move(r));
       cv.notify_one();
@@ -136,6 +138,7 @@ struct Walk {
   std::vector<Preferred> prefs_for(const std::string& name, const Overlay* overlay) const;
   PickOptions pick_options(const Seed& s, const std::vector<Preferred>* prefs) const;
   std::optional<size_t> settle(const Seed& s, const std::string& owner);
+  const Result<std::shared_ptr<const Packument>>& doc_for(const Seed& s, PickOptions& o);
   size_t package_for(const std::shared_ptr<const Packument>& doc, const PackageVersion* pv);
   std::vector<Seed> children_seeds(size_t occ);
   void extend(size_t importer, std::vector<Seed> level);
@@ -205,16 +208,39 @@ const PackageVersion* pick_with_policy(const Packument& doc, const WantedSpec& s
   return pv;
 }
 
+// The document a pick uses: the abbreviated one, unless the edge is optional (pnpm wants
+// their os/cpu/libc) or a release-age cutoff meets a document without `time` that changed
+// after the cutoff.
+const Result<std::shared_ptr<const Packument>>& Walk::doc_for(const Seed& s, PickOptions& o) {
+  const std::string& name = s.spec.name.str();
+  if (s.optional) {
+    ensure(s.spec.name, true);
+    return wait_doc(name + "\tfull");
+  }
+  auto& r = wait_doc(name);
+  if (!r || !o.published_by || !(*r)->time.empty()) return r;
+  auto modified = parse_timestamp((*r)->modified);
+  if (modified && *modified <= *o.published_by) {
+    o.published_by.reset();  // nothing was published after the cutoff
+    return r;
+  }
+  ensure(s.spec.name, true);
+  auto& full = wait_doc(name + "\tfull");
+  if (full && (*full)->time.empty()) o.published_by.reset();  // pnpm: minimumReleaseAgeIgnoreMissingTime
+  return full;
+}
+
 std::optional<size_t> Walk::settle(const Seed& s, const std::string& owner) {
   const std::string& name = s.spec.name.str();
-  auto& r = wait_doc(name);
+  const Overlay* ov = s.parent_occ == SIZE_MAX ? nullptr : occs[s.parent_occ].children_overlay.get();
+  auto prefs = prefs_for(name, ov);
+  PickOptions o = pick_options(s, &prefs);
+  auto& r = doc_for(s, o);
   if (!r) {
     if (!s.optional) errs.add(r.error());  // an optional edge that fails is dropped, as pnpm does
     return std::nullopt;
   }
-  const Overlay* ov = s.parent_occ == SIZE_MAX ? nullptr : occs[s.parent_occ].children_overlay.get();
-  auto prefs = prefs_for(name, ov);
-  const PackageVersion* pv = pick_with_policy(**r, s.spec, pick_options(s, &prefs), in, tree.warnings);
+  const PackageVersion* pv = pick_with_policy(**r, s.spec, o, in, tree.warnings);
   if (pv) return package_for(*r, pv);
   if (s.optional) return std::nullopt;
   std::string have;
@@ -308,7 +334,7 @@ std::vector<Seed> Walk::children_seeds(size_t occ) {
 
 void Walk::extend(size_t importer, std::vector<Seed> level) {
   while (!level.empty()) {
-    for (auto& s : level) ensure(s.spec.name);
+    for (auto& s : level) ensure(s.spec.name, s.optional);
     std::vector<size_t> fresh;  // new occurrences, in seed order
     for (auto& s : level) {
       std::string owner = s.parent_occ == SIZE_MAX ? "importer " + tree.importers[importer].id.str()

@@ -36,6 +36,7 @@ enum class Code : uint8_t {
   LockfileConfigMismatch,
   OutdatedLockfile,
   NoMatchingVersion,
+  PeerDepIssues,
   UnsupportedResolution,
   Unsupported,
   UnsupportedEngine,

@@ -68,8 +68,9 @@ class PackumentSource {
  public:
   using Callback = std::function<void(Result<std::shared_ptr<const Packument>>)>;
   virtual ~PackumentSource() = default;
-  // Thread-safe; `done` may run on any thread, possibly before get() returns.
-  virtual void get(const PkgName& name, Callback done) = 0;
+  // Thread-safe; `done` may run on any thread, possibly before get() returns. `full`: the
+  // whole document (with `time`), not npm's abbreviated one.
+  virtual void get(const PkgName& name, bool full, Callback done) = 0;
 };
 
 // Fetches packuments; every request for one name shares one fetch (in-flight de-dup).
@@ -78,7 +79,7 @@ class PackumentClient : public PackumentSource {
  public:
   PackumentClient(net::Fetcher& fetcher, PackumentClientOptions options);
   ~PackumentClient() override;
-  void get(const PkgName& name, Callback done) override;
+  void get(const PkgName& name, bool full, Callback done) override;
 
   // Statistics for --perf and the bench.
   uint64_t metadata_bytes() const;  // bodies received (a 304 adds none)

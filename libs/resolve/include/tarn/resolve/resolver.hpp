@@ -33,6 +33,9 @@ struct ResolveInput {
   std::vector<Project> projects;       // any order; resolved in importer-id order
   const Lockfile* existing = nullptr;  // versions it locks are preferred (kept)
   std::vector<std::pair<std::string, std::string>> overrides;  // declared order
+  // The registry a package is fetched from ("https://registry.npmjs.org/"): a tarball at
+  // its standard path is recorded by integrity alone.
+  std::function<std::string(const PkgName&)> registry_for;
   bool auto_install_peers = true;
   bool dedupe_peer_dependents = true;
   bool strict_peer_dependencies = false;
