@@ -151,3 +151,25 @@ TEST_CASE("walk failures are collected: every missing version and unknown packag
   CHECK(msg.find("ERR_PNPM_NO_MATCHING_VERSION") != std::string::npos);
   CHECK(msg.find("b@^9") != std::string::npos);
 }
+
+#include "tarn/resolve/save_spec.hpp"
+
+TEST_CASE("save specifiers keep the operator a range pinned to, as pnpm's add and update write them") {
+  struct Row {
+    const char* spec;
+    const char* version;
+    const char* want;  // version_range(v, style(spec), nullopt, ^)
+  } rows[] = {
+      {"^1.0.0", "1.4.0", "^1.4.0"}, {"~1.2", "1.2.9", "~1.2.9"}, {"1.2", "1.2.9", "~1.2.9"},
+      {"1", "1.9.0", "^1.9.0"},      {"1.2.3", "1.2.3", "1.2.3"}, {"=1.2.3", "1.2.3", "=1.2.3"},
+      {"*", "2.0.0", "^2.0.0"},      {">=1 <2", "1.5.0", "^1.5.0"}, {"latest", "3.0.0", "^3.0.0"},
+      {"npm:foo@~2.1.0", "2.1.5", "~2.1.5"}, {"^1.0.0", "2.0.0-rc.1", "^2.0.0-rc.1"},
+      {"latest", "2.0.0-rc.1", "2.0.0-rc.1"},
+  };
+  for (auto& r : rows) {
+    INFO(r.spec);
+    CHECK(version_range(*Version::parse(r.version), infer_range_style(r.spec), std::nullopt, RangeStyle::Major) == r.want);
+  }
+  CHECK(version_range(*Version::parse("1.0.0"), std::nullopt, std::nullopt, style_of_prefix("")) == "1.0.0");
+  CHECK(version_range(*Version::parse("1.0.0"), std::nullopt, std::nullopt, style_of_prefix("~")) == "~1.0.0");
+}
