@@ -94,7 +94,7 @@ TEST_CASE("packlist: bins are marked, symlinks named by files are packed as thei
   CHECK_FALSE(packlist(t.path() + "/missing"));
 }
 
-TEST_CASE("glob_match: gitignore and minimatch forms") {
+TEST_CASE("ignore_glob_match: gitignore and minimatch forms") {
   struct Row {
     const char* pattern;
     const char* path;
@@ -107,6 +107,6 @@ TEST_CASE("glob_match: gitignore and minimatch forms") {
                   Row{"[!a-c]x", "ax", false}, Row{"README.md", "readme.MD", true}, Row{".*.swp", ".a.swp", true},
                   Row{"\\*", "*", true}, Row{"\\*", "a", false}}) {
     CAPTURE(r.pattern, r.path);
-    CHECK(glob_match(r.pattern, r.path) == r.match);
+    CHECK(ignore_glob_match(r.pattern, r.path) == r.match);
   }
 }

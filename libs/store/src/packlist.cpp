@@ -122,9 +122,9 @@ bool rule_hits(const Rule& r, std::string_view rel, bool is_dir) {
     if (rel.size() <= r.base.size() || rel.substr(0, r.base.size()) != r.base || rel[r.base.size()] != '/') return false;
     sub = rel.substr(r.base.size() + 1);
   }
-  if (r.anchored) return glob_match(r.pattern, sub);
+  if (r.anchored) return ignore_glob_match(r.pattern, sub);
   size_t slash = sub.rfind('/');
-  return glob_match(r.pattern, slash == std::string_view::npos ? sub : sub.substr(slash + 1));
+  return ignore_glob_match(r.pattern, slash == std::string_view::npos ? sub : sub.substr(slash + 1));
 }
 
 // gitignore's reading of a rule list: the last rule that matches the path or one of its
@@ -155,27 +155,27 @@ bool default_excluded(std::string_view rel) {
   std::string_view base = slash == std::string_view::npos ? rel : rel.substr(slash + 1);
   static constexpr std::string_view anywhere[] = {".npmignore", ".gitignore", ".npmrc", "npm-debug.log", ".DS_Store"};
   for (auto n : anywhere)
-    if (glob_match(n, base)) return true;
-  if (glob_match(".*.swp", base) || glob_match("._*", base) || glob_match("*.orig", base)) return true;
+    if (ignore_glob_match(n, base)) return true;
+  if (ignore_glob_match(".*.swp", base) || ignore_glob_match("._*", base) || ignore_glob_match("*.orig", base)) return true;
   for (size_t k = rel.find('/'); k != std::string_view::npos; k = rel.find('/', k + 1)) {
     size_t start = rel.rfind('/', k - 1);
     std::string_view dir = rel.substr(start == std::string_view::npos || start >= k ? 0 : start + 1,
                                       start == std::string_view::npos || start >= k ? k : k - start - 1);
-    if (glob_match("._*", dir) || glob_match(".DS_Store", dir)) return true;
+    if (ignore_glob_match("._*", dir) || ignore_glob_match(".DS_Store", dir)) return true;
   }
   static constexpr std::string_view root_only[] = {".lock-wscript", ".wafpickle-*", "build/config.gypi",
                                                    "archived-packages/**", "package-lock.json", "yarn.lock",
                                                    "pnpm-lock.yaml", "bun.lockb"};
   for (auto n : root_only)
-    if (glob_match(n, rel)) return true;
+    if (ignore_glob_match(n, rel)) return true;
   return false;
 }
 
 bool strict_included(std::string_view rel) {
   if (rel.find('/') != std::string_view::npos) return false;
-  if (glob_match("package.json", rel)) return true;
+  if (ignore_glob_match("package.json", rel)) return true;
   for (std::string_view stem : {"readme", "copying", "license", "licence"}) {
-    if (rel.size() < stem.size() || !glob_match(stem, rel.substr(0, stem.size()))) continue;
+    if (rel.size() < stem.size() || !ignore_glob_match(stem, rel.substr(0, stem.size()))) continue;
     std::string_view rest = rel.substr(stem.size());
     if (rest.empty()) return true;
     // "{,.*[^~$]}": a dot, then anything whose last character is not ~ or $.
@@ -314,7 +314,7 @@ Result<void> walk_dir(Walk& w, const std::string& rel, std::vector<Rule> rules) 
 
 }  // namespace
 
-bool glob_match(std::string_view pattern, std::string_view path) { return match_from(pattern, 0, path, 0); }
+bool ignore_glob_match(std::string_view pattern, std::string_view path) { return match_from(pattern, 0, path, 0); }
 
 Result<std::vector<PackedFile>> packlist(const std::string& pkg_dir) {
   if (!fs::is_dir(pkg_dir))

@@ -65,6 +65,9 @@ struct Settings {
   bool strict_dep_builds = true;
   bool engine_strict = false;
   std::map<std::string, std::string> overrides;  // pnpm-workspace.yaml `overrides`
+  // pnpm-workspace.yaml `patchedDependencies`: selector ("name@1.0.0", "name") -> patch
+  // file, as written (relative to the workspace root unless absolute).
+  std::map<std::string, std::string> patched_dependencies;
   bool auto_install_peers = true;                // auto-install-peers / autoInstallPeers  // engine-strict / engineStrict: unsupported engines fail
   // pnpm's network retry settings and their defaults (fetch-retries, fetch-retry-factor,
   // fetch-retry-mintimeout, fetch-retry-maxtimeout in ms, fetch-timeout in ms).

@@ -33,6 +33,6 @@ Result<std::vector<PackedFile>> packlist(const std::string& pkg_dir);
 
 // gitignore/minimatch-style matching of one '/'-separated path, ASCII case-insensitive:
 // '*' and '?' stop at '/', "**" spans directories, [a-z] / [!x] classes. Exposed for tests.
-bool glob_match(std::string_view pattern, std::string_view path);
+bool ignore_glob_match(std::string_view pattern, std::string_view path);
 
 }  // namespace tarn
