@@ -1149,9 +1149,13 @@ TEST_CASE("kinds: directory, git and patched dependencies laid out as pnpm 12.21
     CHECK(js.output == "local: pkg patched from git sub\n");
     CHECK(run_shell("node_modules/.bin/lp", w.project).output == "local: pkg\n");
   }
-  // A second install clones nothing: the git packages come from the store.
+  // A second install clones nothing: the git packages come from the store, which
+  // `store prune` keeps for this project.
   size_t git = w.git_requests();
   CHECK(git > 0);
+  auto pruned = run("store prune --store-dir '" + w.store + "'", w.project);
+  INFO(pruned.output);
+  CHECK(pruned.status == 0);
   std::filesystem::remove_all(w.project + "/node_modules");
   auto again = w.install();
   INFO(again.output);

@@ -314,4 +314,8 @@ StoreKey StoreKey::from_url(std::string_view url) {
   return k;
 }
 
+StoreKey StoreKey::from_git(std::string_view repo, std::string_view commit, std::string_view path) {
+  return from_url("git:" + std::string(repo) + "#" + std::string(commit) + "&path:" + std::string(path));
+}
+
 }  // namespace tarn

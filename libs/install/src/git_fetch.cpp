@@ -179,7 +179,7 @@ Result<PackageIndex> stage(const std::string& pkg_dir, const std::vector<PackedF
 
 StoreKey git_store_key(const PlannedPackage& p) {
   const PackageMeta& m = *p.meta;
-  return StoreKey::from_url("git:" + m.git_repo + "#" + m.git_commit + "&path:" + m.git_path);
+  return StoreKey::from_git(m.git_repo, m.git_commit, m.git_path);
 }
 
 Result<PackageIndex> fetch_git(const InstallContext& cx, const PlannedPackage& p, int staging_fd) {
