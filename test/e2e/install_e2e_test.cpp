@@ -1125,6 +1125,9 @@ TEST_CASE("kinds: directory, git and patched dependencies laid out as pnpm 12.21
   INFO(r.output);
   REQUIRE(r.status == 0);
   CHECK(layout_listing(w.project) == w.expected());
+  // pnpm's summary: a git dependency by its package version, a directory by its specifier.
+  CHECK(r.output.find("+ gitpkg 0.1.0") != std::string::npos);
+  CHECK(r.output.find("+ local-pkg file:../local-pkg") != std::string::npos);
   std::string pkg = w.project + "/node_modules/";
   // The patch is in the slot's copy, the store keeps patchme as published.
   CHECK(read_file(pkg + "patchme/index.js") == "module.exports = \"patched\";\n");

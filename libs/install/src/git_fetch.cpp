@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "builds.hpp"
@@ -133,7 +134,14 @@ Result<void> check_prepare(const InstallContext& cx, const PlannedPackage& p, co
     return {};
   }
   const DepPath& key = p.snapshot->key;
-  if (!build_allowed(cx.settings, key.name().str(), key.version()).value_or(false))
+  // pnpm's hint names the rule "name@<git id>"; a bare name approves it too.
+  auto rule = [&](const std::string& k) {
+    auto it = cx.settings.allow_builds.find(k);
+    return it == cx.settings.allow_builds.end() ? std::optional<bool>() : std::optional<bool>(it->second);
+  };
+  auto exact = rule(std::string(key.without_peers()));
+  bool allowed = exact ? *exact : rule(key.name().str()).value_or(false);
+  if (!allowed)
     return Error::failed(Code::GitDepPrepareNotAllowed,
                          "The git-hosted package \"" + name + "@" + version +
                              "\" needs to execute build scripts but is not in the \"allowBuilds\" allowlist.");
