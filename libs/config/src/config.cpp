@@ -137,6 +137,7 @@ std::string Settings::fingerprint() const {
     for (auto& v : supported_architectures->libc) f += "libc=" + v + "\n";
   }
   f += "vsmax=" + std::to_string(virtual_store_dir_max_length) + "\n";
+  for (auto& [k, v] : patched_dependencies) f += "patch=" + k + "=" + v + "\n";
   return f;
 }
 
@@ -321,6 +322,8 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
     if (auto n = root["minimumReleaseAgeExclude"]) s.minimum_release_age_exclude = yaml_list(n);
     if (auto n = root["overrides"]; n && n.IsMap())
       for (auto kv : n) s.overrides[kv.first.Scalar()] = kv.second.Scalar();
+    if (auto n = root["patchedDependencies"]; n && n.IsMap())
+      for (auto kv : n) s.patched_dependencies[kv.first.Scalar()] = kv.second.Scalar();
     if (auto n = root["allowBuilds"]; n && n.IsMap())
       for (auto kv : n) s.allow_builds[kv.first.Scalar()] = kv.second.IsScalar() && kv.second.Scalar() == "true";
     for (auto& name : yaml_list(root["onlyBuiltDependencies"])) s.allow_builds[name] = true;

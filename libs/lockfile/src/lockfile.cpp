@@ -104,7 +104,7 @@ namespace {
 struct Partial {
   std::optional<std::string> lockfile_version;
   std::optional<bool> auto_install_peers;
-  std::vector<std::string> patched;
+  std::map<std::string, std::string> patched;
   std::map<std::string, std::string> overrides;
   std::vector<Importer> importers;
   std::vector<std::pair<std::string, PackageMeta>> packages;
@@ -178,6 +178,14 @@ Result<void> read_resolution(const YAML::Node& v, PackageMeta& m, const std::str
       if (m.resolution == ResolutionKind::Registry) m.resolution = ResolutionKind::Tarball;
     } else if (rk == "type") {
       m.resolution = resolution_kind(r.second.Scalar());
+    } else if (rk == "directory") {
+      m.directory = r.second.Scalar();
+    } else if (rk == "repo") {
+      m.git_repo = r.second.Scalar();
+    } else if (rk == "commit") {
+      m.git_commit = r.second.Scalar();
+    } else if (rk == "path") {
+      m.git_path = r.second.Scalar();
     }
   }
   return {};
@@ -269,7 +277,11 @@ Result<void> read_document(const YAML::Node& root, Partial& out, const std::stri
         for (auto kv : top.second) out.overrides[kv.first.Scalar()] = kv.second.Scalar();
     } else if (k == "patchedDependencies") {
       if (top.second.IsMap())
-        for (auto kv : top.second) out.patched.push_back(kv.first.Scalar());
+        for (auto kv : top.second) {
+          // pnpm 8 wrote {path, hash}; 9.0 lockfiles write the hash alone.
+          const YAML::Node& v = kv.second;
+          out.patched[kv.first.Scalar()] = v.IsMap() && v["hash"] ? v["hash"].Scalar() : v.Scalar();
+        }
     } else if (k == "importers") {
       r = read_importers(top.second, out, path);
     } else if (k == "packages") {
@@ -481,7 +493,7 @@ std::optional<Result<Partial>> read_chunks(const std::vector<std::string>& chunk
     Partial& p = **part;
     if (p.lockfile_version) all.lockfile_version = std::move(p.lockfile_version);
     if (p.auto_install_peers) all.auto_install_peers = p.auto_install_peers;
-    for (auto& x : p.patched) all.patched.push_back(std::move(x));
+    all.patched.merge(p.patched);
     all.overrides.merge(p.overrides);
     for (auto& x : p.importers) all.importers.push_back(std::move(x));
     for (auto& x : p.packages) all.packages.push_back(std::move(x));

@@ -50,6 +50,18 @@ enum class Code : uint8_t {
   InvalidIntegrity,
   TarballExtract,
   NoOfflineTarball,
+  // Git, directory and patched packages.
+  GitNotFound,
+  InvalidGitRepository,
+  InvalidGitCommit,
+  GitFetchFailed,
+  GitCheckoutFailed,
+  GitDepPrepareNotAllowed,
+  InvalidPath,
+  DirectoryFetch,
+  PatchNotFound,
+  InvalidPatch,
+  PatchFailed,
   // Store, links, state.
   ReadFromStore,
   StoreWrite,

@@ -45,7 +45,11 @@ struct PackageMeta {
   std::optional<Integrity> integrity;
   TarballUrl tarball;  // resolution.tarball, when the lockfile names one
   ResolutionKind resolution = ResolutionKind::Registry;
-  std::string version;          // the `version:` field (tarball-URL packages)
+  std::string version;          // the `version:` field (tarball-URL, git and directory packages)
+  // resolution.directory (Directory: relative to the lockfile's directory), and a git
+  // resolution's repo, commit and path (the package's directory inside the repository).
+  std::string directory;
+  std::string git_repo, git_commit, git_path;
   bool has_bin = false;
   bool requires_build = false;
   bool bundled = false;
@@ -77,7 +81,9 @@ struct Lockfile {
   std::unordered_map<std::string, size_t> snapshot_index;  // DepPath text -> index
   std::unordered_map<std::string, PackageMeta> packages;   // name@version (no peers) -> meta
   bool auto_install_peers = true;
-  std::vector<std::string> patched_dependencies;  // keys of patchedDependencies
+  // patchedDependencies: selector ("name@1.0.0", "name@^1", "name") -> sha256 hex of the
+  // patch file (CRLF read as LF), as the project's patches were when it was resolved.
+  std::map<std::string, std::string> patched_dependencies;
   std::map<std::string, std::string> overrides;   // the overrides it was resolved with
 
   // Reads and validates `path`: lockfileVersion, every key and every reference. A snapshot
