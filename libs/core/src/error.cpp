@@ -10,7 +10,7 @@ namespace {
 
 // The one table of codes. Names with ERR_PNPM_ are pnpm's own for the same failure;
 // ERR_TARN_ names are tarn's, for failures pnpm reports without a code of its own.
-constexpr std::array<CodeInfo, 39> kCodes{{
+constexpr std::array<CodeInfo, 42> kCodes{{
     {Code::Usage, "ERR_TARN_USAGE", 2, "the command line is wrong (pnpm's parser exits 2 too)"},
     {Code::NoSuchDir, "ERR_TARN_NO_SUCH_DIR", 1, "the project directory does not exist"},
     {Code::NoImporterManifestFound, "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", 1, "no package.json in the project"},
@@ -45,6 +45,11 @@ constexpr std::array<CodeInfo, 39> kCodes{{
     {Code::InvalidIntegrity, "ERR_PNPM_INVALID_TARBALL_INTEGRITY", 1, "an integrity string does not parse"},
     {Code::TarballExtract, "ERR_PNPM_TARBALL_EXTRACT", 1, "a tarball is corrupt or hostile"},
     {Code::NoOfflineTarball, "ERR_PNPM_NO_OFFLINE_TARBALL", 1, "--offline and a package is not in the store"},
+    {Code::NoOfflineMeta, "ERR_PNPM_NO_OFFLINE_META", 1, "--offline and a package's metadata is not in the cache"},
+    {Code::MetaNotModifiedWithoutCache, "ERR_PNPM_META_NOT_MODIFIED_WITHOUT_CACHE", 1,
+     "the registry answered 304 to a request that had no cached metadata to reuse"},
+    {Code::MetadataDecode, "ERR_PNPM_RESOLVING_NPM_RESOLVER_DECODE_ERROR", 1,
+     "a registry metadata document (packument) does not parse"},
     {Code::ReadFromStore, "ERR_PNPM_READ_FROM_STORE", 1, "a store entry cannot be read"},
     {Code::StoreWrite, "ERR_TARN_STORE_WRITE", 1, "a package cannot be written into the store"},
     {Code::StoreDamaged, "ERR_TARN_STORE_DAMAGED", 1, "tarn store status found damaged packages"},

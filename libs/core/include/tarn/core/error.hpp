@@ -50,6 +50,10 @@ enum class Code : uint8_t {
   InvalidIntegrity,
   TarballExtract,
   NoOfflineTarball,
+  // Registry metadata.
+  NoOfflineMeta,
+  MetaNotModifiedWithoutCache,
+  MetadataDecode,
   // Store, links, state.
   ReadFromStore,
   StoreWrite,
