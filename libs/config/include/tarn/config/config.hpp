@@ -98,8 +98,8 @@ struct Settings {
 
 struct CliOverrides {
   std::optional<std::string> store_dir;
-  std::optional<std::string> cache_dir;
   std::optional<std::string> registry;
+  std::optional<std::string> cache_dir = std::nullopt;
 };
 
 // Reads the config files around `project_dir`; `env` lookups use getenv.
