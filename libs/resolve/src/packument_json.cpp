@@ -128,11 +128,17 @@ bool has_install_script(const json::object& o) {
   return false;
 }
 
+int nibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 std::optional<Integrity> sha1_from_shasum(std::string_view hex) {
   if (hex.size() != 40) return std::nullopt;
   uint8_t bytes[20];
   for (size_t i = 0; i < 20; ++i) {
-    auto nibble = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
     int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     bytes[i] = static_cast<uint8_t>(hi * 16 + lo);
