@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <set>
 
 namespace tarn::resolve::detail {
 
@@ -208,6 +209,8 @@ void read_time(const json::object& root, const json::object* versions, Packument
     std::string k = version_key(pv.version);
     if (auto* at = string_field(*time, k)) p.time.emplace(k, std::string(*at));
   }
+  // A kept version under another spelling ("v1.0.0" is 1.0.0) has no time by its own key.
+  if (p.time.size() != p.versions.size()) p.time.clear();
 }
 
 Result<json::value> parse_dom(std::string_view text, const PkgName& what, json::storage_ptr sp) {
@@ -240,8 +243,10 @@ Result<Packument> parse(std::string_view text, const PkgName& what, Source sourc
   const json::object* versions = vs ? vs->if_object() : nullptr;
   if (versions) {
     p.versions.reserve(versions->size());
+    std::set<std::string> seen;  // "v1.0.0" and "1.0.0" are one version: the first is kept
     for (auto& kv : *versions)
-      if (auto pv = read_version(kv.key(), kv.value(), source)) p.versions.push_back(std::move(*pv));
+      if (auto pv = read_version(kv.key(), kv.value(), source); pv && seen.insert(version_key(pv->version)).second)
+        p.versions.push_back(std::move(*pv));
   }
   std::stable_sort(p.versions.begin(), p.versions.end(),
                    [](const PackageVersion& a, const PackageVersion& b) { return a.version < b.version; });
