@@ -10,7 +10,7 @@ namespace {
 
 // The one table of codes. Names with ERR_PNPM_ are pnpm's own for the same failure;
 // ERR_TARN_ names are tarn's, for failures pnpm reports without a code of its own.
-constexpr std::array<CodeInfo, 50> kCodes{{
+constexpr std::array<CodeInfo, 53> kCodes{{
     {Code::Usage, "ERR_TARN_USAGE", 2, "the command line is wrong (pnpm's parser exits 2 too)"},
     {Code::NoSuchDir, "ERR_TARN_NO_SUCH_DIR", 1, "the project directory does not exist"},
     {Code::NoImporterManifestFound, "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", 1, "no package.json in the project"},
@@ -57,6 +57,11 @@ constexpr std::array<CodeInfo, 50> kCodes{{
     {Code::PatchNotFound, "ERR_PNPM_PATCH_NOT_FOUND", 1, "a patchedDependencies file does not exist"},
     {Code::InvalidPatch, "ERR_PNPM_INVALID_PATCH", 1, "a patch file is not a unified diff tarn can read"},
     {Code::PatchFailed, "ERR_PNPM_PATCH_FAILED", 1, "a patch does not apply to the package it patches"},
+    {Code::NoOfflineMeta, "ERR_PNPM_NO_OFFLINE_META", 1, "--offline and a package's metadata is not in the cache"},
+    {Code::MetaNotModifiedWithoutCache, "ERR_PNPM_META_NOT_MODIFIED_WITHOUT_CACHE", 1,
+     "the registry answered 304 to a request that had no cached metadata to reuse"},
+    {Code::MetadataDecode, "ERR_PNPM_RESOLVING_NPM_RESOLVER_DECODE_ERROR", 1,
+     "a registry metadata document (packument) does not parse"},
     {Code::ReadFromStore, "ERR_PNPM_READ_FROM_STORE", 1, "a store entry cannot be read"},
     {Code::StoreWrite, "ERR_TARN_STORE_WRITE", 1, "a package cannot be written into the store"},
     {Code::StoreDamaged, "ERR_TARN_STORE_DAMAGED", 1, "tarn store status found damaged packages"},

@@ -62,6 +62,10 @@ enum class Code : uint8_t {
   PatchNotFound,
   InvalidPatch,
   PatchFailed,
+  // Registry metadata.
+  NoOfflineMeta,
+  MetaNotModifiedWithoutCache,
+  MetadataDecode,
   // Store, links, state.
   ReadFromStore,
   StoreWrite,
