@@ -24,7 +24,7 @@ void check(bool ok) {
 // Everything parse() decides, as text (packages sorted: they live in an unordered_map).
 std::string describe(const tarn::Lockfile& lf) {
   std::string out = lf.lockfile_version + (lf.auto_install_peers ? " peers\n" : "\n");
-  for (auto& p : lf.patched_dependencies) out += "patched " + p + "\n";
+  for (auto& [p, hash] : lf.patched_dependencies) out += "patched " + p + " " + hash + "\n";
   for (auto& i : lf.importers) {
     out += "importer " + i.id.str() + "\n";
     for (auto& d : i.deps)
@@ -35,9 +35,10 @@ std::string describe(const tarn::Lockfile& lf) {
     std::string l = k + " " + (m.integrity ? m.integrity->str() : "-") + " " + m.tarball.str() + " " +
                     std::string(tarn::resolution_kind_name(m.resolution)) + " " + m.version + (m.has_bin ? " bin" : "") +
                     (m.requires_build ? " build" : "") + (m.bundled ? " bundled" : "");
-    for (auto* v : {&m.os, &m.cpu, &m.libc, &m.peer_dependencies})
+    for (auto* v : {&m.os, &m.cpu, &m.libc})
       for (auto& x : *v) l += " " + x;
-    for (auto& [e, r] : m.engines) l += " " + e + "=" + r;
+    for (auto* v : {&m.engines, &m.peer_dependencies})
+      for (auto& [e, r] : *v) l += " " + e + "=" + r;
     pk.push_back(l);
   }
   std::sort(pk.begin(), pk.end());

@@ -1,6 +1,7 @@
 // Pass frozen-check: every project's package.json against its lockfile importer, as
 // pnpm's frozen-lockfile check does; then a refusal of what tarn cannot install yet, so
 // that no input ends in a wrong tree with exit status 0.
+#include <map>
 #include <optional>
 #include <set>
 
@@ -13,7 +14,9 @@ namespace {
 // pnpm's getOutdatedLockfileSetting, for the settings tarn reads: a lockfile resolved with
 // other overrides or peer settings would give another tree than the project asks for.
 std::optional<std::string_view> mismatched_setting(const InstallContext& cx) {
-  if (cx.lockfile.overrides != cx.settings.overrides) return "overrides";
+  // pnpm compares overrides as maps: the order they were declared in does not matter.
+  std::map<std::string, std::string> recorded(cx.lockfile.overrides.begin(), cx.lockfile.overrides.end());
+  if (recorded != cx.settings.overrides) return "overrides";
   if (cx.lockfile.auto_install_peers != cx.settings.auto_install_peers) return "settings.autoInstallPeers";
   return std::nullopt;
 }
@@ -49,7 +52,7 @@ Result<void> check_supported(const InstallContext& cx) {
   const Lockfile& lf = cx.lockfile;
   if (!lf.patched_dependencies.empty())
     return Error::failed(Code::Unsupported, "failed to install " + cx.lockfile_path + ": patchedDependencies (" +
-                                                lf.patched_dependencies.front() +
+                                                lf.patched_dependencies.begin()->first +
                                                 (lf.patched_dependencies.size() > 1 ? ", ..." : "") +
                                                 ") are not applied by tarn yet; install with pnpm");
   // pnpm installs a tarball-URL dependency the lockfile has no integrity for; so does
