@@ -365,6 +365,7 @@ Result<void> validate(const Lockfile& lf, const std::string& path) {
 
 Result<Lockfile> Lockfile::parse(std::string_view text_in, const std::string& path) {
   std::string text = normalized(text_in);
+  if (auto mended = detail::mend_for_yaml_cpp(text)) text = std::move(*mended);
   size_t pieces = 2 * static_cast<size_t>(tbb::this_task_arena::max_concurrency());
   auto chunks = split_for_parallel_parse(text, pieces);
   std::optional<Result<Partial>> read;

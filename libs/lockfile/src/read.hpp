@@ -45,6 +45,10 @@ void merge(Partial& all, Partial&& p);
 // The env document (pnpm's first YAML document), or an error naming `path`.
 Result<EnvLockfile> read_env_document(const std::string& text, const std::string& path);
 
+// The text with what yaml-cpp misreads rewritten to what it reads right (compat.cpp), or
+// nullopt when there is nothing to mend.
+std::optional<std::string> mend_for_yaml_cpp(std::string_view text);
+
 // pnpm's is_git_hosted_tarball_url: an immutable archive URL of GitHub, GitLab or Bitbucket.
 bool is_git_hosted_tarball_url(std::string_view url);
 
