@@ -573,4 +573,13 @@ TEST_CASE("writer: a '?' in a flow map and NBSP/NEL escapes are read as pnpm rea
   CHECK(r->engines.back() == std::pair<std::string, std::string>{"x", "a?b"});
   CHECK(r->deprecated == "no\xc2\xa0" "break, next\xc2\x85" "line, \\_ stays");
   CHECK(write_lockfile(*lf) == text);
+
+  // Inside a literal block the same characters are text, and are left alone.
+  std::string message = "two lines:\n  keep \\_ and \\N, {x: a?b}\n    - c?d: \"\\_\"";
+  lf->packages.begin()->second.deprecated = message;
+  std::string literal = write_lockfile(*lf);
+  CHECK(literal.find("    deprecated: |-\n      two lines:\n        keep \\_ and") != std::string::npos);
+  auto back = Lockfile::parse(literal, "literal.yaml");
+  REQUIRE(back);
+  CHECK(back->packages.begin()->second.deprecated == message);
 }

@@ -5,10 +5,13 @@
 //  - the escapes `\N` and `\_` (NEL, NBSP; js-yaml writes NBSP as `\_`) come out as the
 //    bare bytes 0x85 and 0xA0 instead of UTF-8: they become `\u0085` and `\u00A0`.
 // The scan knows the line shapes pnpm writes (`key: value`, `- item`, `? key`, one-line
-// flow collections, literal blocks); other shapes pass through unchanged.
+// flow collections, literal blocks, whose content is left alone); other shapes pass
+// through unchanged.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "read.hpp"
 
@@ -124,41 +127,68 @@ size_t indent_of(std::string_view line) {
   return n == std::string_view::npos ? line.size() : n;
 }
 
-bool needs_mending(std::string_view text) {
-  if (text.find("\\N") != std::string_view::npos || text.find("\\_") != std::string_view::npos) return true;
-  for (size_t q = text.find('?'); q != std::string_view::npos; q = text.find('?', q + 1)) {
-    size_t bol = text.rfind('\n', q);
+// The start of every line holding `c`, in order.
+void lines_with(std::string_view text, char c, std::vector<size_t>& starts) {
+  for (size_t p = text.find(c); p != std::string_view::npos; p = text.find(c, p + 1)) {
+    size_t bol = p == 0 ? std::string_view::npos : text.rfind('\n', p - 1);
     size_t start = bol == std::string_view::npos ? 0 : bol + 1;
-    std::string_view before = text.substr(start, q - start);
-    if (before.find_first_of("{[") != std::string_view::npos) return true;
+    if (starts.empty() || starts.back() != start) starts.push_back(start);
+    size_t eol = text.find('\n', p);
+    if (eol == std::string_view::npos) break;
+    p = eol;
+  }
+}
+
+LineScan scanned(std::string_view line) {
+  LineScan scan;
+  scan.line = line;
+  scan.run();
+  return scan;
+}
+
+// Whether the line at `start` is content of a literal block: some less-indented line
+// above it, nearest first, opens one (`key: |-`). Lines indented 2 or less never are
+// (pnpm's root values are one-line scalars), which bounds the walk to one entry.
+bool inside_literal(std::string_view text, size_t start) {
+  size_t cur = indent_of(text.substr(start, text.find('\n', start) - start));
+  while (cur > 2 && start > 0) {
+    size_t prev = start >= 2 ? text.rfind('\n', start - 2) : std::string_view::npos;
+    prev = prev == std::string_view::npos ? 0 : prev + 1;
+    std::string_view line = text.substr(prev, start - 1 - prev);
+    start = prev;
+    size_t indent = indent_of(line);
+    if (indent == line.size() || indent >= cur) continue;
+    if (scanned(line).literal) return true;
+    cur = indent;
   }
   return false;
 }
 
 }  // namespace
 
+// Only lines holding '\\' or '?' can need mending (none in most lockfiles), so only those
+// are scanned: scanning every line cost 3 ms on alotta-modules, whose two peer ranges
+// carry a `\_`.
 std::optional<std::string> mend_for_yaml_cpp(std::string_view text) {
-  if (!needs_mending(text)) return std::nullopt;
+  std::vector<size_t> starts;
+  lines_with(text, '\\', starts);
+  lines_with(text, '?', starts);
+  if (starts.empty()) return std::nullopt;
+  std::sort(starts.begin(), starts.end());
+  starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
   std::string out;
-  out.reserve(text.size() + 64);
-  size_t literal_indent = std::string_view::npos;  // inside a literal block deeper than this
-  for (size_t i = 0; i < text.size();) {
-    size_t nl = text.find('\n', i);
-    size_t end = nl == std::string_view::npos ? text.size() : nl;
-    std::string_view line = text.substr(i, end - i);
-    size_t indent = indent_of(line);
-    if (literal_indent != std::string_view::npos && (indent > literal_indent || indent == line.size())) {
-      out.append(line);
-    } else {
-      LineScan scan;
-      scan.line = line;
-      scan.run();
-      out += scan.out;
-      literal_indent = scan.literal ? indent : std::string_view::npos;
-    }
-    if (nl != std::string_view::npos) out += '\n';
-    i = end + 1;
+  size_t copied = 0;
+  for (size_t start : starts) {
+    size_t end = std::min(text.find('\n', start), text.size());
+    std::string_view line = text.substr(start, end - start);
+    std::string mended = scanned(line).out;
+    if (mended == line || inside_literal(text, start)) continue;
+    if (out.empty()) out.reserve(text.size() + 64);
+    out.append(text.substr(copied, start - copied)).append(mended);
+    copied = end;
   }
+  if (copied == 0) return std::nullopt;
+  out.append(text.substr(copied));
   return out;
 }
 
