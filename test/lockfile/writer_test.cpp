@@ -583,3 +583,18 @@ TEST_CASE("writer: a '?' in a flow map and NBSP/NEL escapes are read as pnpm rea
   REQUIRE(back);
   CHECK(back->packages.begin()->second.deprecated == message);
 }
+
+TEST_CASE("writer: an env document tarn cannot model is left out of the model, and kept on save") {
+  test::TempDir dir;
+  std::string path = dir.path() + "/pnpm-lock.yaml";
+  std::string env = "lockfileVersion: [odd]\npackages:\n  not a key: {}\n";
+  std::string main = "lockfileVersion: '9.0'\n\nimporters:\n\n  .: {}\n";
+  test::write_file(path, "---\n" + env + "\n---\n" + main);
+  auto lf = Lockfile::load(path);
+  REQUIRE(lf);
+  CHECK_FALSE(lf->env);
+  CHECK(write_lockfile(*lf) == main);
+  lf->has_settings = true;
+  REQUIRE(save_lockfile(*lf, path));
+  CHECK(test::read_file(path) == "---\n" + env + "\n---\n" + write_lockfile(*lf));
+}

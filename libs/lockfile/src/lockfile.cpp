@@ -375,11 +375,10 @@ Result<Lockfile> Lockfile::parse(std::string_view text_in, const std::string& pa
 
   Lockfile lf;
   if (auto r = fill(lf, **read, path); !r) return r.error();
-  if (auto env = env_document_text(text)) {
-    auto e = detail::read_env_document(*env, path);
-    if (!e) return e.error();
-    lf.env = std::move(*e);
-  }
+  // pnpm reads the env document only to install config dependencies, never to install the
+  // project; one tarn cannot model is left out (save_lockfile then keeps its text).
+  if (auto env = env_document_text(text))
+    if (auto e = detail::read_env_document(*env, path)) lf.env = std::move(*e);
   if (auto r = validate(lf, path); !r) return r.error();
   return lf;
 }
