@@ -10,6 +10,7 @@
 #include "testing.hpp"
 
 #include "tarn/lockfile/lockfile.hpp"
+#include "tarn/lockfile/manifest.hpp"
 
 using namespace tarn;
 namespace stdfs = std::filesystem;
@@ -67,7 +68,7 @@ TEST_CASE("writer: every committed fixture lockfile round-trips byte for byte") 
 
 TEST_CASE("writer: lockfiles pnpm 12.21 wrote with settings, catalogs, env documents... round-trip") {
   auto files = lockfiles_under(std::string(TARN_SOURCE_DIR) + "/test/lockfile/data");
-  REQUIRE(files.size() == 4);
+  REQUIRE(files.size() == 5);
   for (auto& f : files) check_round_trip(f);
 }
 
@@ -597,4 +598,23 @@ TEST_CASE("writer: an env document tarn cannot model is left out of the model, a
   lf->has_settings = true;
   REQUIRE(save_lockfile(*lf, path));
   CHECK(test::read_file(path) == "---\n" + env + "\n---\n" + write_lockfile(*lf));
+}
+
+// dependenciesMeta goes from package.json to the lockfile as serde's JSON value: the
+// importer built from the manifest is written as pnpm 12.21 wrote it (strings of every
+// quoting style, numbers, nulls, nested priority order, literal blocks).
+TEST_CASE("writer: dependenciesMeta from package.json is written as pnpm 12.21 wrote it") {
+  std::string dir = std::string(TARN_SOURCE_DIR) + "/test/lockfile/data/";
+  auto m = Manifest::load(dir + "pnpm12-quoting.package.json");
+  REQUIRE(m);
+  REQUIRE(m->dependencies_meta);
+  std::string text = test::read_file(dir + "pnpm12-quoting.yaml");
+  auto lf = Lockfile::parse(text, "pnpm12-quoting.yaml");
+  REQUIRE(lf);
+  REQUIRE(lf->importers.size() == 1);
+  CHECK_FALSE(*lf->importers[0].dependencies_meta == *m->dependencies_meta);  // file order vs sorted
+  lf->importers[0].dependencies_meta = m->dependencies_meta;
+  std::string written = write_lockfile(*lf);
+  INFO(first_difference(text, written));
+  CHECK(written == text);
 }
