@@ -25,7 +25,7 @@ void check(bool ok) {
 // Everything parse() decides, as text (packages sorted: they live in an unordered_map).
 std::string describe(const tarn::Lockfile& lf) {
   std::string out = lf.lockfile_version + (lf.auto_install_peers ? " peers\n" : "\n");
-  for (auto& [p, hash] : lf.patched_dependencies) out += "patched " + p + " " + hash + "\n";
+  for (auto& [k, h] : lf.patched_dependencies) out += "patched " + k + " " + h + "\n";
   for (auto& i : lf.importers) {
     out += "importer " + i.id.str() + "\n";
     for (auto& d : i.deps)

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <openssl/evp.h>
+
 #include "passes.hpp"
 #include "state.hpp"
 
@@ -108,6 +110,38 @@ Result<Project> read_project(const std::string& root, const std::string& rel) {
   return p;
 }
 
+// pnpm's createHexHashFromFile: sha256 of the text, CRLF read as LF.
+std::string patch_hash(std::string_view text) {
+  std::string lf;
+  lf.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i)
+    if (!(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) lf += text[i];
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(lf.data(), lf.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* d = "0123456789abcdef";
+  std::string h;
+  for (unsigned i = 0; i < len; ++i) h += d[md[i] >> 4], h += d[md[i] & 15];
+  return h;
+}
+
+// patchedDependencies paths are relative to the workspace root (pnpm resolves them there).
+Result<void> read_patches(InstallContext& cx) {
+  for (auto& [selector, rel] : cx.settings.patched_dependencies) {
+    PatchFile p{selector, rel.starts_with("/") ? fs::normalize(rel) : fs::normalize(fs::join(cx.root_dir, rel)), {}, {}};
+    auto text = fs::read_file(p.path);
+    if (!text) {
+      if (text.error().is_not_found())
+        return Error::not_found(Code::PatchNotFound, "Patch file not found: " + p.path);
+      return text.error();
+    }
+    p.text = std::move(*text);
+    p.hash = patch_hash(p.text);
+    cx.patches.push_back(std::move(p));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<void> read_inputs(InstallContext& cx) {
@@ -136,8 +170,12 @@ Result<void> read_inputs(InstallContext& cx) {
     return l.error();
   }
   cx.lockfile_text = std::move(*l);
+  if (auto r = read_patches(cx); !r) return r;
   std::string manifests;
   for (auto& p : cx.projects) manifests += p.id.str() + "\n" + p.manifest_text + "\n";
+  // A patch edited since the last install changes the tree (its hash is in the lockfile,
+  // so the frozen check then fails, as pnpm's does).
+  for (auto& p : cx.patches) manifests += "patch " + p.selector + "\n" + p.text + "\n";
   cx.identity = install_identity(cx.lockfile_text, manifests, cx.settings, cx.opts);
   return {};
 }

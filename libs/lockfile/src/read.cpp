@@ -154,11 +154,11 @@ Result<void> read_resolution(const YAML::Node& v, PackageMeta& m, const std::str
     } else if (rk == "directory") {
       m.directory = val.Scalar();
     } else if (rk == "repo") {
-      m.repo = val.Scalar();
+      m.git_repo = val.Scalar();
     } else if (rk == "commit") {
-      m.commit = val.Scalar();
+      m.git_commit = val.Scalar();
     } else if (rk == "path") {
-      m.path = val.Scalar();
+      m.git_path = val.Scalar();
     } else if (rk == "gitHosted") {
       m.git_hosted = val.as<bool>();
     }

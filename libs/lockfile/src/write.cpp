@@ -56,16 +56,16 @@ YamlValue resolution_value(const PackageMeta& m) {
       v.add("type", str("directory"));
       break;
     case ResolutionKind::Git:  // a recorded integrity is dropped, as pnpm drops it
-      v.add("repo", str(m.repo));
-      v.add("commit", str(m.commit));
-      if (!m.path.empty()) v.add("path", str(m.path));
+      v.add("repo", str(m.git_repo));
+      v.add("commit", str(m.git_commit));
+      if (!m.git_path.empty()) v.add("path", str(m.git_path));
       v.add("type", str("git"));
       break;
     default:
       if (!m.tarball.empty()) v.add("tarball", str(m.tarball.str()));
       if (!integrity.empty()) v.add("integrity", str(integrity));
       if (m.git_hosted) v.add("gitHosted", YamlValue::boolean(*m.git_hosted));
-      if (!m.path.empty()) v.add("path", str(m.path));
+      if (!m.git_path.empty()) v.add("path", str(m.git_path));
   }
   return v;
 }

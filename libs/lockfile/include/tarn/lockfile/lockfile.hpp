@@ -61,13 +61,15 @@ struct PackageMeta {
   std::string integrity_text;  // as the lockfile wrote it; empty: integrity->str() is written
   TarballUrl tarball;          // resolution.tarball, when the lockfile names one
   ResolutionKind resolution = ResolutionKind::Registry;
-  std::string directory;            // Directory
-  std::string repo, commit;         // Git
-  std::string path;                 // Tarball, Git: the sub-directory to pack
+  // resolution.directory (Directory: relative to the lockfile's directory), and a git
+  // resolution's repo, commit and path (the package's directory inside the repository;
+  // a git-hosted Tarball resolution's `path` too).
+  std::string directory;
+  std::string git_repo, git_commit, git_path;
   std::optional<bool> git_hosted;   // Tarball: gitHosted (set on read for git-host archive URLs)
   std::optional<YamlValue> other_resolution;  // Other (binary, variations, custom): the whole map
 
-  std::string version;  // `version:` (non-registry packages); empty: not written
+  std::string version;  // `version:` (tarball-URL, git and directory packages); empty: not written
   std::vector<std::pair<std::string, std::string>> engines;  // written sorted
   std::vector<std::string> cpu, os, libc;
   bool libc_scalar = false;  // `libc: musl` rather than `libc: [musl]`
@@ -141,7 +143,9 @@ struct Lockfile {
   std::vector<std::pair<std::string, std::string>> overrides;  // the overrides it was resolved with, declared order
   std::optional<std::string> package_extensions_checksum;
   std::optional<std::string> pnpmfile_checksum;
-  std::map<std::string, std::string> patched_dependencies;  // "name@range" -> patch file hash
+  // patchedDependencies: selector ("name@1.0.0", "name@^1", "name") -> sha256 hex of the
+  // patch file (CRLF read as LF), as the project's patches were when it was resolved.
+  std::map<std::string, std::string> patched_dependencies;
   std::vector<std::string> ignored_optional_dependencies;
   // Publish times of direct dependencies (resolutionMode: time-based), "name@version" ->
   // ISO-8601; written pruned to what the importers depend on directly, as pnpm does.
