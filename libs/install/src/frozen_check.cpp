@@ -14,7 +14,9 @@ namespace {
 // pnpm's getOutdatedLockfileSetting, for the settings tarn reads: a lockfile resolved with
 // other overrides or peer settings would give another tree than the project asks for.
 std::optional<std::string_view> mismatched_setting(const InstallContext& cx) {
-  if (cx.lockfile.overrides != cx.settings.overrides) return "overrides";
+  // pnpm compares overrides as maps: the order they were declared in does not matter.
+  std::map<std::string, std::string> recorded(cx.lockfile.overrides.begin(), cx.lockfile.overrides.end());
+  if (recorded != cx.settings.overrides) return "overrides";
   // The lockfile records each patch's hash: an edited patch, or another set of patches,
   // would give other files than the lockfile was resolved with.
   std::map<std::string, std::string> patches;

@@ -35,6 +35,7 @@ enum class Code : uint8_t {
   LockfileMissingDependency,
   LockfileConfigMismatch,
   OutdatedLockfile,
+  LockfileWrite,
   NoMatchingVersion,
   PeerDepIssues,
   UnsupportedResolution,
