@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
         fetcher, {settings->registry, argv[2], mode_of(mode), full,
                   [&](const std::string& url) { return settings->authorization_for(url); }});
     for (auto& n : names)
-      client.get(*PkgName::parse(n), false, [&, n](Result<std::shared_ptr<const resolve::Packument>> r) {
+      client.get(*PkgName::parse(n), full, [&, n](Result<std::shared_ptr<const resolve::Packument>> r) {
         std::lock_guard lk(mu);
         if (!r && failed++ < 5) std::fprintf(stderr, "%s\n", r.error().render().c_str());
         if (r) versions += (*r)->versions.size();
