@@ -334,7 +334,7 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
       if (kv.second.IsScalar()) apply_resolution_setting(s, kv.first.Scalar(), kv.second.Scalar());
     if (auto n = root["minimumReleaseAgeExclude"]) s.minimum_release_age_exclude = yaml_list(n);
     if (auto n = root["overrides"]; n && n.IsMap())
-      for (auto kv : n) s.overrides[kv.first.Scalar()] = kv.second.Scalar();
+      for (auto kv : n) s.overrides.emplace_back(kv.first.Scalar(), kv.second.Scalar());
     if (auto n = root["patchedDependencies"]; n && n.IsMap())
       for (auto kv : n) s.patched_dependencies[kv.first.Scalar()] = kv.second.Scalar();
     if (auto n = root["allowBuilds"]; n && n.IsMap())

@@ -8,6 +8,7 @@ Result<void> read_inputs(InstallContext& cx);         // read_inputs.cpp
 bool up_to_date(const InstallContext& cx);            // read_inputs.cpp
 Result<void> parse_inputs(InstallContext& cx);        // parse_inputs.cpp
 Result<void> check_frozen(const InstallContext& cx);  // frozen_check.cpp
+Result<void> resolve_lockfile(InstallContext& cx);    // resolve.cpp
 Result<void> check_supported(const InstallContext& cx);  // frozen_check.cpp: refuse what tarn cannot do yet
 Result<void> plan_layout(InstallContext& cx);         // plan_layout.cpp
 Result<void> check_store(InstallContext& cx);         // store_check.cpp

@@ -69,7 +69,7 @@ struct Settings {
   // strictDepBuilds (pnpm 12 default true): ignored dependency builds fail the install.
   bool strict_dep_builds = true;
   bool engine_strict = false;
-  std::map<std::string, std::string> overrides;  // pnpm-workspace.yaml `overrides`
+  std::vector<std::pair<std::string, std::string>> overrides;  // pnpm-workspace.yaml `overrides`, declared order (the lockfile keeps it)
   // pnpm-workspace.yaml `patchedDependencies`: selector ("name@1.0.0", "name") -> patch
   // file, as written (relative to the workspace root unless absolute).
   std::map<std::string, std::string> patched_dependencies;
