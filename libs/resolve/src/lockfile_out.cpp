@@ -49,7 +49,7 @@ PackageMeta package_meta(const ResolveInput& in, const ResolvedPackage& p) {
   m.cpu = pv.cpu;
   m.os = pv.os;
   m.libc = pv.libc;
-  m.deprecated = pv.deprecated;
+  if (pv.deprecated && !pv.deprecated->empty()) m.deprecated = pv.deprecated;
   m.has_bin = pv.has_bin;
   m.bundled = pv.bundle_all || !pv.bundled_dependencies.empty();
   m.bundled_dependencies = pv.bundled_dependencies;

@@ -147,7 +147,7 @@ struct Walk {
   std::vector<std::string> parent_path(size_t occ) const;
   std::vector<Seed> importer_seeds(size_t project, size_t importer);
   bool hoist_round(size_t importer);
-  std::string hoisted_spec(const std::string& name, const std::string& range) const;
+  std::string hoisted_spec(const std::string& name, const std::string& range, const std::vector<Range>& all) const;
 };
 
 std::vector<Preferred> Walk::prefs_for(const std::string& name, const Overlay* overlay) const {
@@ -450,7 +450,9 @@ std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
 // The specifier an auto-installed peer is resolved with (pnpm's hoist_peers): an override,
 // else the workspace root's own dependency on it, else the highest version of it already in
 // the graph that satisfies every consumer, else the consumers' range.
-std::string Walk::hoisted_spec(const std::string& name, const std::string& range) const {
+std::string ranges_front(const MissingPeer& mp) { return mp.ranges.empty() ? "" : mp.ranges.front(); }
+
+std::string Walk::hoisted_spec(const std::string& name, const std::string& range, const std::vector<Range>& all) const {
   for (auto& [sel, val] : in.overrides)
     if (sel == name) return val;
   if (!tree.importers.empty() && tree.importers[0].id.is_root())
@@ -466,10 +468,11 @@ std::string Walk::hoisted_spec(const std::string& name, const std::string& range
   for (auto& p : tree.packages)
     if (p.name.str() == name) versions.push_back(p.meta->version);
   if (versions.empty()) return range;
-  auto r = Range::parse(range);
   const Version* best = nullptr;
-  for (auto& v : versions)
-    if ((!r || r->satisfies(v, true)) && (!best || *best < v)) best = &v;
+  for (auto& v : versions) {
+    bool ok = std::all_of(all.begin(), all.end(), [&](const Range& r) { return r.satisfies(v, true); });
+    if (ok && (!best || *best < v)) best = &v;
+  }
   if (!best) return range;
   std::sort(others.begin(), others.end());
   std::string spec = best->str();
@@ -487,13 +490,17 @@ bool Walk::hoist_round(size_t i) {
   for (auto& [name, mp] : missing) {
     if (std::any_of(deps.begin(), deps.end(), [&](auto& d) { return d.alias.str() == name; })) continue;
     std::string spec;
+    std::vector<Range> also;
     if (mp.required()) {
       std::vector<std::string> ranges;
       for (auto& r : mp.ranges)
         if (std::find(ranges.begin(), ranges.end(), r) == ranges.end()) ranges.push_back(r);
-      std::string merged = ranges.front();
-      for (size_t k = 1; k < ranges.size(); ++k) merged += " " + ranges[k];  // semver intersection
-      spec = hoisted_spec(name, merged);
+      // Every consumer's range must hold (pnpm intersects them).
+      std::vector<Range> all;
+      for (auto& r : ranges)
+        if (auto rr = Range::parse(r)) all.push_back(*rr);
+      spec = hoisted_spec(name, ranges.front(), all);
+      also = std::vector<Range>(all.begin() + (all.empty() ? 0 : 1), all.end());
     } else {
       const Version* best = nullptr;
       for (auto& p : tree.packages) {
@@ -510,6 +517,7 @@ bool Walk::hoist_round(size_t i) {
     auto pn = PkgName::parse(name);
     auto ws = pn ? WantedSpec::parse(*pn, spec) : Result<WantedSpec>(pn.error());
     if (!ws || !ws->is_registry()) continue;
+    if (ws->kind == WantedSpec::Kind::Range && spec == ranges_front(mp)) ws->also = also;
     deps.push_back({*pn, spec, DepGroup::Prod, SIZE_MAX, false, false});
     seeds.push_back(Seed{SIZE_MAX, deps.size() - 1, std::move(*ws), false, false});
   }
