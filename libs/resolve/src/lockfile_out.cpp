@@ -111,10 +111,18 @@ Importer importer(const ResolvedImporter& ri, const std::vector<std::string>& ke
   imp.id = ri.id;
   for (size_t k = 0; k < ri.deps.size(); ++k) {
     auto& d = ri.deps[k];
-    if (!d.declared || keys[k].empty()) continue;  // auto-installed peers are not written
     ImporterDep dep;
     dep.alias = d.alias;
     dep.specifier = d.specifier;
+    dep.group = d.group;
+    if (!d.link.empty()) {
+      dep.ref.kind = DepRef::Kind::Link;
+      dep.ref.link = d.link;
+      dep.version = "link:" + d.link;
+      imp.deps.push_back(std::move(dep));
+      continue;
+    }
+    if (!d.declared || keys[k].empty()) continue;  // auto-installed peers are not written
     dep.ref = dep_ref(d.alias, keys[k]);
     dep.version = dep.ref.kind == DepRef::Kind::Version ? keys[k].substr(d.alias.str().size() + 1) : keys[k];
     dep.group = d.group;

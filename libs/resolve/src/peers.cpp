@@ -119,7 +119,8 @@ struct PeerWalk {
   std::optional<OccResult> from_cache(Scope& s, size_t pkg);
   const OccResult& resolve(Scope& s, size_t k);
   OccResult walk(Scope& s, size_t k);
-  std::string key_for(size_t pkg, const std::map<std::string, Provider>& peers);
+  std::string key_for(size_t pkg, const std::map<std::string, Provider>& peers, const Scope& s, size_t k);
+  std::string segment(Provider p, const Scope& s, size_t k);
   void record_node(const OccResult& r, size_t pkg, const Scope& children, const std::map<std::string, Provider>& own);
 };
 
@@ -194,11 +195,22 @@ void merge_missing(std::map<std::string, MissingPeer>& into, const std::map<std:
 
 // pnpm's suffix: each peer as its provider's own key, sorted as strings, in parentheses;
 // a body over 1000 bytes becomes the first 32 hex digits of its sha256.
-std::string PeerWalk::key_for(size_t pkg, const std::map<std::string, Provider>& peers) {
+// A peer in a peer cycle with this occurrence (it takes this one from above) is written as
+// name@version: pnpm names the members of a peer-graph cycle without their suffixes.
+std::string PeerWalk::segment(Provider p, const Scope& s, size_t k) {
+  std::string path = path_of(p);
+  const auto& memo = p.scope->memo[p.idx];
+  if (memo)
+    for (auto& [name, q] : memo->external)
+      if (q.scope == &s && q.idx == k) return tree.packages[p.scope->kids[p.idx].second].id();
+  return path;
+}
+
+std::string PeerWalk::key_for(size_t pkg, const std::map<std::string, Provider>& peers, const Scope& s, size_t k) {
   std::string id = tree.packages[pkg].id();
   if (peers.empty()) return id;
   std::vector<std::string> parts;
-  for (auto& [name, p] : peers) parts.push_back(path_of(p));
+  for (auto& [name, p] : peers) parts.push_back(segment(p, s, k));
   std::sort(parts.begin(), parts.end());
   std::string body;
   for (auto& x : parts) body += (body.empty() ? "" : ")(") + x;
@@ -245,7 +257,7 @@ OccResult PeerWalk::walk(Scope& s, size_t k) {
   }
   all.erase(P.name.str());
   r.external = all;
-  r.dep_path = key_for(pkg, all);
+  r.dep_path = key_for(pkg, all, s, k);
   if (record) record_node(r, pkg, c, own);
   return r;
 }

@@ -8,7 +8,9 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <filesystem>
 #include <set>
+#include <span>
 #include <unordered_map>
 
 #include "compat.hpp"
@@ -59,10 +61,11 @@ void add_selector(std::vector<Preferred>& list, Preferred::Kind k, const std::st
   list.push_back({k, sel, w});
 }
 
-// pnpm's get_preferred_versions_from_lockfile_and_manifests.
-std::map<std::string, std::vector<Preferred>> preferred_seed(const ResolveInput& in) {
+// pnpm's get_preferred_versions_from_lockfile_and_manifests, per project: pnpm 12.21 lets
+// a project's own specs steer its tree, not another project's (test/resolve/cases/workspace).
+std::map<std::string, std::vector<Preferred>> preferred_seed(const ResolveInput& in, size_t project) {
   std::map<std::string, std::vector<Preferred>> out;
-  for (auto& p : in.projects)
+  for (auto& p : std::span(&in.projects[project], 1))
     for (auto* group : {&p.manifest.dev_dependencies, &p.manifest.dependencies, &p.manifest.optional_dependencies})
       for (auto& [name, spec] : *group)
         if (auto k = selector_kind(spec)) add_selector(out[name], *k, spec, kDirectDepWeight, false);
@@ -92,7 +95,8 @@ struct Walk {
   PackumentSource& source;
   ResolvedTree tree;
   ErrorSink errs;
-  std::map<std::string, std::vector<Preferred>> seed_prefs;
+  std::vector<std::map<std::string, std::vector<Preferred>>> seeds_by_project;
+  std::map<std::string, std::vector<Preferred>> seed_prefs;  // the project being extended
   std::unordered_map<std::string, size_t> by_id;  // "name@version" -> package
   std::vector<Occ> occs;
   std::vector<char> owned;  // per package: its children were resolved
@@ -103,7 +107,9 @@ struct Walk {
   std::condition_variable cv;
   std::deque<std::pair<std::string, Result<std::shared_ptr<const Packument>>>> done;
 
-  Walk(const ResolveInput& i, PackumentSource& s) : in(i), source(s), seed_prefs(preferred_seed(i)) {}
+  Walk(const ResolveInput& i, PackumentSource& s) : in(i), source(s) {
+    for (size_t p = 0; p < i.projects.size(); ++p) seeds_by_project.push_back(preferred_seed(i, p));
+  }
 
   // Documents are keyed "name" (abbreviated) or "name\tfull".
   void ensure(const PkgName& name, bool full = false) {
@@ -146,6 +152,7 @@ struct Walk {
   std::vector<Seed> next_level(const std::vector<size_t>& fresh);
   std::vector<std::string> parent_path(size_t occ) const;
   std::vector<Seed> importer_seeds(size_t project, size_t importer);
+  Result<std::string> link_target(size_t project, const WantedSpec& ws) const;
   bool hoist_round(size_t importer);
   std::string hoisted_spec(const std::string& name, const std::string& range, const std::vector<Range>& all) const;
 };
@@ -435,13 +442,22 @@ std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
       errs.add(ws.error());
       continue;
     }
-    if (!ws->is_registry()) {
-      errs.add(Error::failed(Code::Unsupported, "failed to resolve " + w.alias + "@" + printable(w.spec) + " in " +
-                                                    tree.importers[i].id.str() + ": tarn resolves registry dependencies only"));
+    bool opt = w.group == DepGroup::Optional;
+    if (ws->kind == WantedSpec::Kind::Workspace || ws->kind == WantedSpec::Kind::Link) {
+      auto link = link_target(project, *ws);
+      if (!link) {
+        errs.add(link.error());
+        continue;
+      }
+      deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, *link});
       continue;
     }
-    bool opt = w.group == DepGroup::Optional;
-    deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt});
+    if (!ws->is_registry()) {
+      errs.add(Error::failed(Code::Unsupported, "failed to resolve " + w.alias + "@" + printable(w.spec) + " in " +
+                                                    tree.importers[i].id.str() + ": tarn resolves registry, workspace: and link: dependencies only"));
+      continue;
+    }
+    deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, {}});
     seeds.push_back(Seed{SIZE_MAX, deps.size() - 1, std::move(*ws), opt, true});
   }
   return seeds;
@@ -518,12 +534,37 @@ bool Walk::hoist_round(size_t i) {
     auto ws = pn ? WantedSpec::parse(*pn, spec) : Result<WantedSpec>(pn.error());
     if (!ws || !ws->is_registry()) continue;
     if (ws->kind == WantedSpec::Kind::Range && spec == ranges_front(mp)) ws->also = also;
-    deps.push_back({*pn, spec, DepGroup::Prod, SIZE_MAX, false, false});
+    deps.push_back({*pn, spec, DepGroup::Prod, SIZE_MAX, false, false, {}});
     seeds.push_back(Seed{SIZE_MAX, deps.size() - 1, std::move(*ws), false, false});
   }
   if (seeds.empty()) return false;
   extend(i, std::move(seeds));
   return true;
+}
+
+// "a/b" relative to "a/c" -> "../b" (POSIX, as pnpm writes link: paths).
+std::string relative(const std::string& from, const std::string& to) {
+  std::string rel = std::filesystem::path(to).lexically_relative(from).generic_string();
+  return rel.empty() ? "." : rel;
+}
+
+// workspace:<range> names a project of the workspace by its package.json name; link:<path>
+// a directory. Both become `link:` paths relative to the project that depends on them.
+Result<std::string> Walk::link_target(size_t project, const WantedSpec& ws) const {
+  const std::string& from = in.projects[project].dir;
+  if (ws.kind == WantedSpec::Kind::Link)
+    return relative(from, std::filesystem::path(from).append(ws.text).lexically_normal().string());
+  std::string range = ws.text;  // "*", "^", "~", "" take any version, prereleases too
+  bool any = range.empty() || range == "*" || range == "^" || range == "~";
+  auto r = any ? std::nullopt : Range::parse(range);
+  for (auto& p : in.projects) {
+    if (p.manifest.name != ws.name.str()) continue;
+    auto v = Version::parse(p.manifest.version);
+    if (any || (v && r && r->satisfies(*v, true))) return relative(from, p.dir);
+  }
+  return Error::failed(Code::NoMatchingVersion, "In " + in.projects[project].id.str() + ": No matching version found for " +
+                                                    ws.name.str() + "@workspace:" + printable(range) +
+                                                    " inside the workspace");
 }
 
 }  // namespace
@@ -534,11 +575,17 @@ Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& sourc
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return in.projects[a].id < in.projects[b].id; });
   for (size_t i : order) w.tree.importers.push_back({in.projects[i].id, {}});
-  for (size_t k = 0; k < order.size(); ++k) w.extend(k, w.importer_seeds(order[k], k));
+  for (size_t k = 0; k < order.size(); ++k) {
+    w.seed_prefs = w.seeds_by_project[order[k]];
+    w.extend(k, w.importer_seeds(order[k], k));
+  }
   if (w.errs.empty() && in.auto_install_peers)
     for (bool again = true; again && w.errs.empty();) {
       again = false;
-      for (size_t k = 0; k < order.size(); ++k) again |= w.hoist_round(k);
+      for (size_t k = 0; k < order.size(); ++k) {
+        w.seed_prefs = w.seeds_by_project[order[k]];
+        again |= w.hoist_round(k);
+      }
     }
   // Wait for every request still in flight: callbacks reference the walk.
   for (auto& name : w.requested) w.wait_doc(name);
@@ -546,7 +593,7 @@ Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& sourc
   for (auto& p : w.tree.packages)
     std::erase_if(p.children, [](auto& e) { return e.target == SIZE_MAX; });
   for (auto& imp : w.tree.importers)
-    std::erase_if(imp.deps, [](auto& d) { return d.target == SIZE_MAX; });
+    std::erase_if(imp.deps, [](auto& d) { return d.target == SIZE_MAX && d.link.empty(); });
   return std::move(w.tree);
 }
 

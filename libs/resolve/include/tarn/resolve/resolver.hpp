@@ -77,6 +77,7 @@ struct ResolvedImporter {
     size_t target = SIZE_MAX;
     bool declared = true;  // false: a peer auto-installed here (not written in importers:)
     bool optional = false;
+    std::string link;  // a workspace project or link: directory, relative to this importer
   };
   std::vector<Direct> deps;
 };
