@@ -275,6 +275,8 @@ static bool apply_resolution_setting(Settings& s, const std::string& key, const 
     char* end = nullptr;
     unsigned long v = std::strtoul(val.c_str(), &end, 10);
     if (end && *end == 0 && !val.empty() && val[0] != '-' && v <= 100u * 365 * 24 * 60) s.minimum_release_age = static_cast<unsigned>(v);
+  } else if (is("minimum-release-age-strict", "minimumReleaseAgeStrict")) {
+    s.minimum_release_age_strict = val == "true";
   } else if (is("resolution-mode", "resolutionMode")) {
     if (val == "highest" || val == "lowest-direct" || val == "time-based") s.resolution_mode = val;
   } else if (is("dedupe-peer-dependents", "dedupePeerDependents")) {

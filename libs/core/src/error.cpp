@@ -10,7 +10,7 @@ namespace {
 
 // The one table of codes. Names with ERR_PNPM_ are pnpm's own for the same failure;
 // ERR_TARN_ names are tarn's, for failures pnpm reports without a code of its own.
-constexpr std::array<CodeInfo, 55> kCodes{{
+constexpr std::array<CodeInfo, 56> kCodes{{
     {Code::Usage, "ERR_TARN_USAGE", 2, "the command line is wrong (pnpm's parser exits 2 too)"},
     {Code::NoSuchDir, "ERR_TARN_NO_SUCH_DIR", 1, "the project directory does not exist"},
     {Code::NoImporterManifestFound, "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", 1, "no package.json in the project"},
@@ -33,6 +33,8 @@ constexpr std::array<CodeInfo, 55> kCodes{{
     {Code::LockfileWrite, "ERR_PNPM_LOCKFILE_WRITE_FILE", 1, "pnpm-lock.yaml cannot be written"},
     {Code::NoMatchingVersion, "ERR_PNPM_NO_MATCHING_VERSION", 1, "no published version satisfies a wanted range or tag"},
     {Code::PeerDepIssues, "ERR_PNPM_PEER_DEP_ISSUES", 1, "strictPeerDependencies and a peer is missing or unmet"},
+    {Code::NoMatureMatchingVersion, "ERR_PNPM_NO_MATURE_MATCHING_VERSION", 1,
+     "minimumReleaseAgeStrict and only versions younger than minimumReleaseAge match"},
     {Code::CannotRemoveMissingDeps, "ERR_PNPM_CANNOT_REMOVE_MISSING_DEPS", 1, "tarn remove names a dependency package.json does not have"},
     {Code::UnsupportedResolution, "ERR_PNPM_UNSUPPORTED_RESOLUTION_TYPE", 1,
      "a lockfile resolution kind tarn cannot fetch yet"},

@@ -203,6 +203,34 @@ Result<void> save_outputs(InstallContext& cx, const Lockfile& lf, const Manifest
   return {};
 }
 
+// Picks younger than minimumReleaseAge: with minimumReleaseAgeStrict an error; otherwise
+// pnpm 12.21 adds them to minimumReleaseAgeExclude in pnpm-workspace.yaml and says so.
+Result<void> handle_immature(InstallContext& cx, const std::map<std::string, std::string>& immature) {
+  if (immature.empty()) return {};
+  if (cx.settings.minimum_release_age_strict) {
+    std::string msg = std::to_string(immature.size()) + " versions do not meet the minimumReleaseAge constraint:";
+    for (auto& [id, t] : immature) msg += "\n  " + id + " was published at " + t + ", within the minimumReleaseAge cutoff";
+    return Error::failed(Code::NoMatureMatchingVersion, msg);
+  }
+  std::string path = fs::join(cx.root_dir, "pnpm-workspace.yaml");
+  auto old = fs::read_file(path);
+  std::string text = old ? *old : "";
+  if (text.find("minimumReleaseAgeExclude:") != std::string::npos) {
+    cx.rep.warn("resolved versions younger than minimumReleaseAge; add them to minimumReleaseAgeExclude in " + path);
+    return {};
+  }
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  text += "minimumReleaseAgeExclude:\n";
+  for (auto& [id, t] : immature) text += "  - " + id + "\n";
+  if (auto r = fs::write_file_atomic(path, text); !r) return r;
+  std::string msg = "Added " + std::to_string(immature.size()) +
+                    " entries to minimumReleaseAgeExclude in pnpm-workspace.yaml (set minimumReleaseAgeStrict to "
+                    "true to gate these updates with a prompt):";
+  for (auto& [id, t] : immature) msg += "\n  " + id;
+  cx.rep.info(msg);
+  return {};
+}
+
 void refresh_identity(InstallContext& cx) {
   std::string manifests;
   for (auto& p : cx.projects) manifests += p.id.str() + "\n" + p.manifest_text + "\n";
@@ -262,10 +290,11 @@ Result<void> resolve_lockfile(InstallContext& cx) {
     ~Drain() { pf.drain(); }
   } drain{pf};
   in.on_picked = [&pf](const PkgName& n, const resolve::PackageVersion& pv) { pf.pick(n, pv); };
-  std::vector<std::string> warnings;
-  auto lf = resolve::resolve(in, client, &warnings);
+  resolve::ResolveReport report;
+  auto lf = resolve::resolve(in, client, &report);
   if (!lf) return lf.error();
-  for (auto& w : warnings) cx.rep.warn(w);
+  for (auto& w : report.warnings) cx.rep.warn(w);
+  if (auto r = handle_immature(cx, report.immature); !r) return r;
   std::optional<ManifestDoc> bump_doc;
   if (updating) {
     auto d = ManifestDoc::parse(cx.root().manifest_text, cx.root().manifest_path);

@@ -159,13 +159,17 @@ Result<Lockfile> build_lockfile(const ResolvedTree& tree, const ResolveInput& in
   return lf;
 }
 
-Result<Lockfile> resolve(const ResolveInput& in, PackumentSource& source, std::vector<std::string>* warnings) {
+Result<Lockfile> resolve(const ResolveInput& in, PackumentSource& source, ResolveReport* report) {
+  std::vector<std::string>* warnings = report ? &report->warnings : nullptr;
   auto tree = resolve_tree(in, source);
   if (!tree) return tree.error();
   PeerIssues issues;
   auto lf = build_lockfile(*tree, in, &issues);
   if (!lf) return lf;
-  if (warnings) *warnings = tree->warnings;
+  if (report) {
+    report->warnings = tree->warnings;
+    report->immature = tree->immature;
+  }
   if (issues.missing.empty() && issues.bad.empty()) return lf;
   std::string list;
   for (size_t i = 0; i < issues.missing.size() && i < 3; ++i) list += "\n  missing peer " + issues.missing[i];

@@ -200,7 +200,7 @@ bool excluded(const std::vector<std::string>& patterns, const std::string& name,
 }
 
 const PackageVersion* pick_with_policy(const Packument& doc, const WantedSpec& spec, PickOptions o,
-                                       const ResolveInput& in, std::vector<std::string>& warnings) {
+                                       const ResolveInput& in, std::map<std::string, std::string>& immature) {
   if (o.published_by && excluded(in.minimum_release_age_exclude, doc.name.str(), o.trusted_versions))
     o.published_by.reset();
   if (auto* pv = pick_version(doc, spec, o)) return pv;
@@ -210,9 +210,10 @@ const PackageVersion* pick_with_policy(const Packument& doc, const WantedSpec& s
   o.published_by.reset();
   if (spec.kind == WantedSpec::Kind::Range) o.lowest = true;
   const PackageVersion* pv = pick_version(doc, spec, o);
-  if (pv)
-    warnings.push_back(doc.name.str() + "@" + pv->version.str() +
-                       " was published less than minimumReleaseAge ago; nothing older matches " + spec.text);
+  if (pv) {
+    auto t = doc.time.find(pv->version.str());
+    immature[doc.name.str() + "@" + pv->version.str()] = t == doc.time.end() ? "" : t->second;
+  }
   return pv;
 }
 
@@ -248,7 +249,7 @@ std::optional<size_t> Walk::settle(const Seed& s, const std::string& owner) {
     if (!s.optional) errs.add(r.error());  // an optional edge that fails is dropped, as pnpm does
     return std::nullopt;
   }
-  const PackageVersion* pv = pick_with_policy(**r, s.spec, o, in, tree.warnings);
+  const PackageVersion* pv = pick_with_policy(**r, s.spec, o, in, tree.immature);
   if (pv) return package_for(*r, pv);
   if (s.optional) return std::nullopt;
   std::string have;

@@ -79,6 +79,7 @@ struct Settings {
   // ranges (savePrefix, saveExact).
   unsigned minimum_release_age = 1440;
   std::vector<std::string> minimum_release_age_exclude;
+  bool minimum_release_age_strict = false;
   std::string resolution_mode = "highest";
   bool dedupe_peer_dependents = true;
   bool strict_peer_dependencies = false;

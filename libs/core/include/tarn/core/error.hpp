@@ -38,6 +38,7 @@ enum class Code : uint8_t {
   LockfileWrite,
   NoMatchingVersion,
   PeerDepIssues,
+  NoMatureMatchingVersion,
   CannotRemoveMissingDeps,
   UnsupportedResolution,
   Unsupported,

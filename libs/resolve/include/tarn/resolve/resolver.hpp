@@ -86,6 +86,9 @@ struct ResolvedTree {
   std::vector<ResolvedPackage> packages;
   std::vector<ResolvedImporter> importers;  // importer-id order
   std::vector<std::string> warnings;
+  // Picks younger than minimumReleaseAge because nothing older matched: "name@version" ->
+  // its publish time (pnpm then adds them to minimumReleaseAgeExclude, or fails if strict).
+  std::map<std::string, std::string> immature;
 };
 
 // Walks the graph: the BFS of importer dependencies, then the rounds that auto-install
@@ -99,7 +102,11 @@ struct PeerIssues {
 };
 Result<Lockfile> build_lockfile(const ResolvedTree& tree, const ResolveInput& in, PeerIssues* issues = nullptr);
 
-// Both, and the peer-issue warning pnpm prints.
-Result<Lockfile> resolve(const ResolveInput& in, PackumentSource& source, std::vector<std::string>* warnings);
+// Both, and what the install reports after resolving.
+struct ResolveReport {
+  std::vector<std::string> warnings;
+  std::map<std::string, std::string> immature;
+};
+Result<Lockfile> resolve(const ResolveInput& in, PackumentSource& source, ResolveReport* report);
 
 }  // namespace tarn::resolve
