@@ -48,6 +48,8 @@ InstallOptions install_options(const Args& a) {
   if (prod && !dev) o.dev = false;
   if (dev && !prod) o.prod = false, o.optional = false;
   if (auto n = a.value("--network-concurrency")) o.network_concurrency = std::strtoul(n->c_str(), nullptr, 10);
+  o.filter = a.all("--filter");
+  o.filter_prod = a.all("--filter-prod");
   return o;
 }
 
@@ -55,9 +57,7 @@ Result<int> cmd_install(const Args& a, Reporter& rep) {
   if (!a.positionals.empty())
     return Error::failed(Code::Usage, "unexpected argument '" + printable(a.positionals[0]) +
                                           "' found (to add a dependency, use tarn add)");
-  if (a.has("--filter"))
-    return Error::failed(Code::Unsupported, "failed to install: --filter is not supported by tarn yet; "
-                                            "tarn installs every project of the workspace");
+  // -r at any depth of a workspace is the whole workspace, which install covers anyway.
   if (auto r = install(install_options(a), rep); !r) return r.error();
   return 0;
 }

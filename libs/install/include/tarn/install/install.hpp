@@ -1,6 +1,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tarn/report/reporter.hpp"
 
@@ -15,6 +16,11 @@ struct InstallOptions {
   bool prod = true, dev = true, optional = true;
   bool offline = false, prefer_offline = false;
   size_t network_concurrency = 0;  // 0: from config
+  // --filter / --filter-prod selectors (pnpm's grammar; path selectors resolve against
+  // `dir`). Empty: every project. With selectors, pnpm installs the selected projects and
+  // the root, and keeps what an earlier install put in the other projects.
+  std::vector<std::string> filter, filter_prod;
+  bool filtered() const { return !filter.empty() || !filter_prod.empty(); }
 };
 
 // The whole install; every failure comes back as one or more errors.
