@@ -13,6 +13,7 @@
 #include "tarn/config/config.hpp"
 #include "tarn/fs/fs.hpp"
 #include "tarn/install/install.hpp"
+#include "tarn/install/recursive.hpp"
 #include "tarn/lockfile/lockfile.hpp"
 #include "tarn/lockfile/manifest.hpp"
 #include "tarn/store/store.hpp"
@@ -149,8 +150,30 @@ int run_shell(const std::string& dir, const std::string& line, const std::string
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+bool recursive(const Args& a) { return a.has("--recursive") || a.has("--filter") || a.has("--filter-prod"); }
+
+// -r / --filter: pnpm's recursive run or exec over the selected workspace projects.
+Result<int> cmd_recursive(const Args& a, Reporter& rep, RecursiveOptions::Command command) {
+  RecursiveOptions o;
+  o.command = command;
+  o.dir = a.value("--dir").value_or(".");
+  o.filter = a.all("--filter");
+  o.filter_prod = a.all("--filter-prod");
+  o.args = a.positionals;
+  o.bail = !a.has("--no-bail");
+  if (auto n = a.value("--workspace-concurrency")) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(n->c_str(), &end, 10);
+    if (n->empty() || *end || v == 0 || v > 1024)
+      return Error::failed(Code::Usage, "invalid value '" + printable(*n) + "' for '--workspace-concurrency <n>'");
+    o.concurrency = static_cast<unsigned>(v);
+  }
+  return run_recursive(o, rep);
+}
+
 Result<int> cmd_run(const Args& a, Reporter& rep) {
   if (a.positionals.empty()) return Error::failed(Code::Usage, "tarn run needs a script name");
+  if (recursive(a)) return cmd_recursive(a, rep, RecursiveOptions::Command::Run);
   auto dir = project_dir(a);
   if (!dir) return dir.error();
   auto m = Manifest::load(fs::join(*dir, "package.json"));
@@ -168,8 +191,9 @@ Result<int> cmd_run(const Args& a, Reporter& rep) {
   return Error::failed(Code::Usage, "Missing script: \"" + printable(name) + "\"");
 }
 
-Result<int> cmd_exec(const Args& a, Reporter&) {
+Result<int> cmd_exec(const Args& a, Reporter& rep) {
   if (a.positionals.empty()) return Error::failed(Code::Usage, "tarn exec needs a command");
+  if (recursive(a)) return cmd_recursive(a, rep, RecursiveOptions::Command::Exec);
   auto dir = project_dir(a);
   if (!dir) return dir.error();
   std::string line;
@@ -197,8 +221,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> t = {
       {"install", "i", "install [options]", "install node_modules from pnpm-lock.yaml", cmd_install},
       {"store", "", "store path|status|prune", "the store: its directory, damaged packages, unused packages", cmd_store},
-      {"run", "", "run <script> [args...]", "run a package.json script with node_modules/.bin on PATH", cmd_run},
-      {"exec", "", "exec <command> [args...]", "run a command with node_modules/.bin on PATH", cmd_exec},
+      {"run", "", "run <script> [args...]", "run a package.json script with node_modules/.bin on PATH (-r, --filter: in workspace projects)", cmd_run},
+      {"exec", "", "exec <command> [args...]", "run a command with node_modules/.bin on PATH (-r, --filter: in workspace projects)", cmd_exec},
       {"add", "", "add <pkg>...", "not supported yet: tarn does not resolve", cmd_not_yet},
       {"remove", "rm", "remove <pkg>...", "not supported yet: tarn does not resolve", cmd_not_yet},
       {"update", "up", "update [pkg...]", "not supported yet: tarn does not resolve", cmd_not_yet},
