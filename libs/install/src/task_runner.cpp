@@ -130,6 +130,11 @@ class Runner {
       while (!stopping_ && running_ < o_.concurrency && !ready_.empty()) {
         size_t i = ready_.front();
         ready_.pop_front();
+        if (tasks_[i].stages.empty()) {  // nothing to run: done in its turn
+          res_.states[i] = TaskState::Skipped;
+          release(i);
+          continue;
+        }
         res_.states[i] = TaskState::Running;
         ++running_;
         threads.emplace_back([this, i] { work(i); });
@@ -149,6 +154,12 @@ class Runner {
   }
 
  private:
+  // `i` is done: its dependents with nothing else to wait for queue up.
+  void release(size_t i) {
+    for (size_t d : dependents_[i])
+      if (--pending_[d] == 0 && res_.states[d] == TaskState::Queued) ready_.push_back(d);
+  }
+
   void signal_all(int sig) {
     for (pid_t p : group_)
       if (p > 0) ::kill(own_groups_ ? -p : p, sig);
@@ -168,8 +179,7 @@ class Runner {
       res_.states[i] = TaskState::Skipped;
     } else if (code == 0) {
       res_.states[i] = TaskState::Passed;
-      for (size_t d : dependents_[i])
-        if (--pending_[d] == 0 && res_.states[d] == TaskState::Queued) ready_.push_back(d);
+      release(i);
     } else {
       res_.states[i] = TaskState::Failed;
       if ((o_.bail || g_interrupted) && !stopping_) {

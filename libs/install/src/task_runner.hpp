@@ -17,8 +17,8 @@ struct TaskStage {
 struct Task {
   std::string dir;     // absolute: the cwd of every stage
   std::string prefix;  // the project's directory relative to where tarn runs ("." for there)
-  std::vector<TaskStage> stages;
-  std::vector<size_t> deps;  // tasks that must pass first
+  std::vector<TaskStage> stages;  // empty: nothing to run (a project without the script)
+  std::vector<size_t> deps;       // tasks that must pass first
 };
 
 struct TaskRunOptions {
