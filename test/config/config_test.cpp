@@ -124,3 +124,34 @@ TEST_CASE("fetch settings: negative or absurd numbers keep pnpm's defaults") {
     CHECK(s.fetch_retries == r.retries);
   }
 }
+
+TEST_CASE("resolution settings: pnpm 12's defaults, both spellings, bad values ignored") {
+  Settings d;
+  CHECK(d.minimum_release_age == 1440);
+  CHECK(d.resolution_mode == "highest");
+  CHECK(d.save_prefix == "^");
+  struct Row {
+    std::string npmrc, yaml;
+    unsigned age;
+    std::string mode, prefix;
+    bool strict;
+  } rows[] = {
+      {"minimum-release-age=0\n", "", 0, "highest", "^", false},
+      {"", "minimumReleaseAge: 60\nresolutionMode: lowest-direct\nsavePrefix: '~'\n", 60, "lowest-direct", "~", false},
+      {"minimum-release-age=-5\nresolution-mode=fastest\nsave-exact=true\nstrict-peer-dependencies=true\n", "", 1440,
+       "highest", "", true},
+  };
+  for (auto& r : rows) {
+    Settings s;
+    apply_npmrc(s, r.npmrc, "/p");
+    REQUIRE(apply_workspace_yaml(s, r.yaml, "/p/pnpm-workspace.yaml"));
+    INFO(r.npmrc << r.yaml);
+    CHECK(s.minimum_release_age == r.age);
+    CHECK(s.resolution_mode == r.mode);
+    CHECK(s.save_prefix == r.prefix);
+    CHECK(s.strict_peer_dependencies == r.strict);
+  }
+  Settings s;
+  REQUIRE(apply_workspace_yaml(s, "minimumReleaseAgeExclude:\n  - react\n  - '@types/*'\n", "/p/w.yaml"));
+  CHECK(s.minimum_release_age_exclude == std::vector<std::string>{"react", "@types/*"});
+}

@@ -12,11 +12,16 @@
 #include <stdexcept>
 
 #include "tarn/core/types.hpp"
+#include "registry_case.hpp"
 #include "testing.hpp"
 
 namespace tarn::test {
 
-std::vector<uint8_t> make_tgz(const std::vector<TarEntry>& entries) {
+namespace {
+
+// The tar stream (pax restricted: plain ustar headers unless a name needs more). Every
+// header field not set from `entries` is fixed: mtime 0, uid/gid 0, no user or group name.
+std::vector<uint8_t> make_tar(const std::vector<TarEntry>& entries) {
   std::vector<uint8_t> tar(1 << 20);
   size_t used = 0;
   struct archive* a = archive_write_new();
@@ -26,6 +31,7 @@ std::vector<uint8_t> make_tgz(const std::vector<TarEntry>& entries) {
     struct archive_entry* ent = archive_entry_new();
     archive_entry_set_pathname(ent, e.path.c_str());
     archive_entry_set_perm(ent, e.mode);
+    archive_entry_set_mtime(ent, 0, 0);
     if (e.type == 'f') {
       archive_entry_set_filetype(ent, AE_IFREG);
       archive_entry_set_size(ent, static_cast<la_int64_t>(e.content.size()));
@@ -45,7 +51,17 @@ std::vector<uint8_t> make_tgz(const std::vector<TarEntry>& entries) {
   archive_write_close(a);
   archive_write_free(a);
   tar.resize(used);
-  // gzip
+  return tar;
+}
+
+void put_le(std::vector<uint8_t>& out, uint32_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+}  // namespace
+
+std::vector<uint8_t> make_tgz(const std::vector<TarEntry>& entries) {
+  std::vector<uint8_t> tar = make_tar(entries);
   z_stream zs{};
   deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
   std::vector<uint8_t> out(deflateBound(&zs, tar.size()) + 64);
@@ -59,11 +75,40 @@ std::vector<uint8_t> make_tgz(const std::vector<TarEntry>& entries) {
   return out;
 }
 
+std::vector<uint8_t> make_reproducible_tgz(const std::vector<TarEntry>& entries) {
+  std::vector<uint8_t> tar = make_tar(entries);
+  // RFC 1952 header: deflate, no flags, mtime 0, no extra flags, OS 3 (Unix).
+  std::vector<uint8_t> out{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+  size_t pos = 0;
+  do {  // RFC 1951 stored blocks of at most 65535 bytes; an empty input is one empty block
+    uint32_t n = static_cast<uint32_t>(std::min<size_t>(tar.size() - pos, 65535));
+    out.push_back(pos + n == tar.size() ? 1 : 0);  // BFINAL, BTYPE 00, padding to the byte
+    put_le(out, n, 2);
+    put_le(out, ~n & 0xffff, 2);
+    out.insert(out.end(), tar.begin() + static_cast<std::ptrdiff_t>(pos),
+               tar.begin() + static_cast<std::ptrdiff_t>(pos + n));
+    pos += n;
+  } while (pos < tar.size());
+  put_le(out, static_cast<uint32_t>(crc32(0L, tar.data(), static_cast<uInt>(tar.size()))), 4);
+  put_le(out, static_cast<uint32_t>(tar.size()), 4);
+  return out;
+}
+
 std::string sri_sha512(const std::vector<uint8_t>& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha512(), nullptr);
   return "sha512-" + Integrity::to_base64(md, len);
+}
+
+std::string sha1_hex(const std::vector<uint8_t>& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha1(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) out += {hex[md[i] >> 4], hex[md[i] & 15]};
+  return out;
 }
 
 TempDir::TempDir() {

@@ -31,6 +31,9 @@ struct TarEntry {
   char type = 'f';       // 'f' file, 'd' dir, 'l' symlink, 'h' hardlink
 };
 
+// Same bytes for the same entries on one machine: tar headers with mtime 0, uid/gid 0, no
+// owner names; gzip level 6 (zlib's output may differ between zlib builds: registry cases
+// use make_reproducible_tgz in registry_case.hpp).
 std::vector<uint8_t> make_tgz(const std::vector<TarEntry>& entries);
 std::string sri_sha512(const std::vector<uint8_t>& data);
 

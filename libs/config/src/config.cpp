@@ -177,6 +177,8 @@ static std::string trim(std::string_view s) {
 
 // The fetch-* settings, in .npmrc (kebab-case) or pnpm-workspace.yaml (camelCase) form.
 // Unparsable numbers keep the default, as pnpm's config reader ignores them.
+static bool apply_resolution_setting(Settings& s, const std::string& key, const std::string& val);
+
 static bool apply_fetch_setting(Settings& s, std::string_view key, const std::string& val) {
   char* end = nullptr;
   unsigned long n = std::strtoul(val.c_str(), &end, 10);
@@ -246,10 +248,36 @@ void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir
     else if (key == "ignore-scripts") s.ignore_scripts = val == "true";
     else if (key == "engine-strict") s.engine_strict = val == "true";
     else if (key == "auto-install-peers") s.auto_install_peers = val == "true";
+    else if (apply_resolution_setting(s, key, val)) {
+    }
     else if (apply_fetch_setting(s, key, val)) {
     }
     else if (key == "virtual-store-dir-max-length") s.virtual_store_dir_max_length = std::max(40, std::atoi(val.c_str()));
   }
+}
+
+// The resolution settings, under their .npmrc (kebab-case) and pnpm-workspace.yaml
+// (camelCase) names. A value that does not parse keeps pnpm's default.
+static bool apply_resolution_setting(Settings& s, const std::string& key, const std::string& val) {
+  auto is = [&](const char* kebab, const char* camel) { return key == kebab || key == camel; };
+  if (is("minimum-release-age", "minimumReleaseAge")) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(val.c_str(), &end, 10);
+    if (end && *end == 0 && !val.empty() && val[0] != '-' && v <= 100u * 365 * 24 * 60) s.minimum_release_age = static_cast<unsigned>(v);
+  } else if (is("resolution-mode", "resolutionMode")) {
+    if (val == "highest" || val == "lowest-direct" || val == "time-based") s.resolution_mode = val;
+  } else if (is("dedupe-peer-dependents", "dedupePeerDependents")) {
+    s.dedupe_peer_dependents = val == "true";
+  } else if (is("strict-peer-dependencies", "strictPeerDependencies")) {
+    s.strict_peer_dependencies = val == "true";
+  } else if (is("save-prefix", "savePrefix")) {
+    if (val.empty() || val == "^" || val == "~" || val == "=") s.save_prefix = val;
+  } else if (is("save-exact", "saveExact")) {
+    if (val == "true") s.save_prefix = "";
+  } else {
+    return false;
+  }
+  return true;
 }
 
 static std::vector<std::string> yaml_list(const YAML::Node& n) {
@@ -288,6 +316,9 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
     if (auto n = root["strictDepBuilds"]) s.strict_dep_builds = n.as<bool>();
     if (auto n = root["engineStrict"]) s.engine_strict = n.as<bool>();
     if (auto n = root["autoInstallPeers"]) s.auto_install_peers = n.as<bool>();
+    for (auto kv : root)
+      if (kv.second.IsScalar()) apply_resolution_setting(s, kv.first.Scalar(), kv.second.Scalar());
+    if (auto n = root["minimumReleaseAgeExclude"]) s.minimum_release_age_exclude = yaml_list(n);
     if (auto n = root["overrides"]; n && n.IsMap())
       for (auto kv : n) s.overrides[kv.first.Scalar()] = kv.second.Scalar();
     if (auto n = root["allowBuilds"]; n && n.IsMap())

@@ -10,7 +10,7 @@ namespace {
 
 // The one table of codes. Names with ERR_PNPM_ are pnpm's own for the same failure;
 // ERR_TARN_ names are tarn's, for failures pnpm reports without a code of its own.
-constexpr std::array<CodeInfo, 41> kCodes{{
+constexpr std::array<CodeInfo, 43> kCodes{{
     {Code::Usage, "ERR_TARN_USAGE", 2, "the command line is wrong (pnpm's parser exits 2 too)"},
     {Code::NoSuchDir, "ERR_TARN_NO_SUCH_DIR", 1, "the project directory does not exist"},
     {Code::NoImporterManifestFound, "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", 1, "no package.json in the project"},
@@ -30,6 +30,8 @@ constexpr std::array<CodeInfo, 41> kCodes{{
     {Code::LockfileConfigMismatch, "ERR_PNPM_LOCKFILE_CONFIG_MISMATCH", 1,
      "a setting recorded in the lockfile differs from the project's"},
     {Code::OutdatedLockfile, "ERR_PNPM_OUTDATED_LOCKFILE", 1, "package.json and the lockfile disagree"},
+    {Code::NoMatchingVersion, "ERR_PNPM_NO_MATCHING_VERSION", 1, "no published version satisfies a wanted range or tag"},
+    {Code::PeerDepIssues, "ERR_PNPM_PEER_DEP_ISSUES", 1, "strictPeerDependencies and a peer is missing or unmet"},
     {Code::UnsupportedResolution, "ERR_PNPM_UNSUPPORTED_RESOLUTION_TYPE", 1,
      "a lockfile resolution kind tarn cannot fetch yet"},
     {Code::Unsupported, "ERR_TARN_UNSUPPORTED", 1, "a project feature tarn cannot install yet (it refuses rather than guess)"},

@@ -65,7 +65,16 @@ struct Settings {
   bool strict_dep_builds = true;
   bool engine_strict = false;
   std::map<std::string, std::string> overrides;  // pnpm-workspace.yaml `overrides`
-  bool auto_install_peers = true;                // auto-install-peers / autoInstallPeers  // engine-strict / engineStrict: unsupported engines fail
+  bool auto_install_peers = true;                // auto-install-peers / autoInstallPeers
+  // Resolution (pnpm 12's defaults): minimumReleaseAge in minutes (0: off), its exclusions,
+  // resolutionMode, dedupePeerDependents, strictPeerDependencies; and how `add` writes
+  // ranges (savePrefix, saveExact).
+  unsigned minimum_release_age = 1440;
+  std::vector<std::string> minimum_release_age_exclude;
+  std::string resolution_mode = "highest";
+  bool dedupe_peer_dependents = true;
+  bool strict_peer_dependencies = false;
+  std::string save_prefix = "^";  // engine-strict / engineStrict: unsupported engines fail
   // pnpm's network retry settings and their defaults (fetch-retries, fetch-retry-factor,
   // fetch-retry-mintimeout, fetch-retry-maxtimeout in ms, fetch-timeout in ms).
   unsigned fetch_retries = 2, fetch_retry_factor = 10;

@@ -35,6 +35,8 @@ enum class Code : uint8_t {
   LockfileMissingDependency,
   LockfileConfigMismatch,
   OutdatedLockfile,
+  NoMatchingVersion,
+  PeerDepIssues,
   UnsupportedResolution,
   Unsupported,
   UnsupportedEngine,

@@ -63,14 +63,23 @@ struct PackumentClientOptions {
   std::function<std::optional<std::string>(const std::string& url)> authorization;
 };
 
-// Fetches packuments; every request for one name shares one fetch (in-flight de-dup).
-// Thread-safe. Callbacks run on the network thread or a TBB worker: keep them short.
-class PackumentClient {
+// Where the resolver gets packuments from: the registry client, or a table in tests.
+class PackumentSource {
  public:
   using Callback = std::function<void(Result<std::shared_ptr<const Packument>>)>;
+  virtual ~PackumentSource() = default;
+  // Thread-safe; `done` may run on any thread, possibly before get() returns. `full`: the
+  // whole document (with `time`), not npm's abbreviated one.
+  virtual void get(const PkgName& name, bool full, Callback done) = 0;
+};
+
+// Fetches packuments; every request for one name shares one fetch (in-flight de-dup).
+// Thread-safe. Callbacks run on the network thread or a TBB worker: keep them short.
+class PackumentClient : public PackumentSource {
+ public:
   PackumentClient(net::Fetcher& fetcher, PackumentClientOptions options);
-  ~PackumentClient();
-  void get(const PkgName& name, Callback done);
+  ~PackumentClient() override;
+  void get(const PkgName& name, bool full, Callback done) override;
 
   // Statistics for --perf and the bench.
   uint64_t metadata_bytes() const;  // bodies received (a 304 adds none)

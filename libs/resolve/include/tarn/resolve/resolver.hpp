@@ -1,0 +1,102 @@
+#pragma once
+// Resolution: from the projects' package.json files and registry metadata to the graph a
+// lockfile records, as pnpm 12.21 resolves it (docs/design.md, "Resolution").
+//
+// Metadata first and breadth-first: the walk settles one level of edges at a time, and the
+// moment a version is picked its children's packuments are requested and its tarball can
+// start downloading (on_picked), so metadata, content and the next level overlap.
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tarn/core/error.hpp"
+#include "tarn/lockfile/lockfile.hpp"
+#include "tarn/lockfile/manifest.hpp"
+#include "tarn/resolve/packument.hpp"
+#include "tarn/resolve/pick.hpp"
+#include "tarn/resolve/spec.hpp"
+
+namespace tarn::resolve {
+
+enum class ResolutionMode { Highest, LowestDirect, TimeBased };
+
+struct ResolveInput {
+  struct Project {
+    ImporterId id;
+    std::string dir;  // absolute
+    Manifest manifest;
+  };
+  std::vector<Project> projects;       // any order; resolved in importer-id order
+  const Lockfile* existing = nullptr;  // versions it locks are preferred (kept)
+  std::vector<std::pair<std::string, std::string>> overrides;  // declared order
+  // The registry a package is fetched from ("https://registry.npmjs.org/"): a tarball at
+  // its standard path is recorded by integrity alone.
+  std::function<std::string(const PkgName&)> registry_for;
+  bool auto_install_peers = true;
+  bool dedupe_peer_dependents = true;
+  bool strict_peer_dependencies = false;
+  ResolutionMode mode = ResolutionMode::Highest;
+  std::optional<std::chrono::minutes> minimum_release_age = std::chrono::minutes(1440);
+  std::vector<std::string> minimum_release_age_exclude;
+  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+  // Called on the resolving thread for every (name, version) the first time it is picked.
+  std::function<void(const PkgName&, const PackageVersion&)> on_picked;
+};
+
+// One resolved package version (pnpm's pkg id), before peers are resolved.
+struct ResolvedPackage {
+  PkgName name;
+  std::shared_ptr<const Packument> doc;  // keeps `meta` alive
+  const PackageVersion* meta = nullptr;
+  struct Edge {
+    PkgName alias;
+    size_t target = SIZE_MAX;  // SIZE_MAX: dropped (cycle lap, failed optional edge)
+    bool optional = false;
+  };
+  std::vector<Edge> children;  // sorted by (name, range, optional), as pnpm walks them
+  struct Peer {
+    std::string name, range;
+    bool optional = false;
+  };
+  std::vector<Peer> peers;  // sorted by name
+  std::string id() const { return name.str() + "@" + meta->version.str(); }
+};
+
+struct ResolvedImporter {
+  ImporterId id;
+  struct Direct {
+    PkgName alias;
+    std::string specifier;  // as in package.json
+    DepGroup group;
+    size_t target = SIZE_MAX;
+    bool declared = true;  // false: a peer auto-installed here (not written in importers:)
+    bool optional = false;
+  };
+  std::vector<Direct> deps;
+};
+
+struct ResolvedTree {
+  std::vector<ResolvedPackage> packages;
+  std::vector<ResolvedImporter> importers;  // importer-id order
+  std::vector<std::string> warnings;
+};
+
+// Walks the graph: the BFS of importer dependencies, then the rounds that auto-install
+// missing peers. Every failure of the walk is collected and reported together.
+Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& source);
+
+// pnpm's peer pass and lockfile construction (peers.cpp): snapshot keys with peer
+// suffixes, transitive peers, dedupePeerDependents, optional flags, importers.
+struct PeerIssues {
+  std::vector<std::string> missing, bad;  // "importer > a > b: peer@range"
+};
+Result<Lockfile> build_lockfile(const ResolvedTree& tree, const ResolveInput& in, PeerIssues* issues = nullptr);
+
+// Both, and the peer-issue warning pnpm prints.
+Result<Lockfile> resolve(const ResolveInput& in, PackumentSource& source, std::vector<std::string>* warnings);
+
+}  // namespace tarn::resolve

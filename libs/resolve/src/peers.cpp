@@ -1,0 +1,397 @@
+// The peer pass. For each importer, a post-order walk over every occurrence (children
+// first) with the providers visible at that point: the occurrence's siblings, then each
+// ancestor level's, up to the importer's direct dependencies (and, for other projects, the
+// workspace root's). A peer binds to the nearest provider of its name even when the version
+// does not satisfy the range (that is reported). An occurrence's snapshot key is its pkg id
+// plus the peers it and its subtree took from above, each rendered as the provider's own
+// key, sorted. Two caches keep the walk linear in practice, as in pnpm: subtrees without any
+// peer are named by their pkg id without a walk, and a package revisited under the same
+// providers reuses its earlier answer.
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "peer_graph.hpp"
+
+namespace tarn::resolve {
+
+namespace {
+
+struct Scope;
+struct Provider {
+  Scope* scope = nullptr;
+  size_t idx = 0;
+  explicit operator bool() const { return scope != nullptr; }
+};
+
+struct OccResult {
+  std::string dep_path;
+  std::map<std::string, Provider> external;   // peers taken from above, by name
+  std::map<std::string, MissingPeer> missing;  // peers nothing above provides
+};
+
+struct Scope {
+  Scope* up = nullptr;
+  std::vector<std::pair<PkgName, size_t>> kids;  // alias -> package
+  std::vector<char> optional;                    // per kid: an optional edge
+  std::vector<size_t> chain;                     // package ids root-first, ending with the owner
+  std::vector<std::optional<OccResult>> memo;
+  std::vector<char> busy;
+  void init() {
+    memo.assign(kids.size(), std::nullopt);
+    busy.assign(kids.size(), 0);
+  }
+};
+
+struct CacheEntry {
+  OccResult result;                                // externals re-bound on reuse
+  std::map<std::string, std::string> provider_path;  // name -> provider's key
+};
+
+std::string sha256_hex32(std::string_view s) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_Digest(s.data(), s.size(), md, &n, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < n && out.size() < 32; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+// pnpm's peer-range check with prerelease tolerance: 1.0.0-rc satisfies what 1.0.0 does.
+bool peer_satisfied(const Version& v, const std::string& range) {
+  if (range == "*" || range.empty()) return true;
+  auto r = Range::parse(range);
+  if (!r) return true;  // git, file or URL peers match any provider
+  if (r->satisfies(v, true)) return true;
+  auto base = Version::parse(std::to_string(v.major()) + "." + std::to_string(v.minor()) + "." + std::to_string(v.patch()));
+  return base && r->satisfies(*base);
+}
+
+struct PeerWalk {
+  const ResolvedTree& tree;
+  bool record;
+  PeerGraph out;
+  std::vector<char> pure;
+  std::vector<std::vector<CacheEntry>> cache;
+  std::set<size_t> pure_recorded;
+
+  PeerWalk(const ResolvedTree& t, bool rec) : tree(t), record(rec), cache(t.packages.size()) { compute_pure(); }
+
+  void compute_pure() {
+    pure.assign(tree.packages.size(), 1);
+    for (size_t i = 0; i < pure.size(); ++i) pure[i] = tree.packages[i].peers.empty();
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (size_t i = 0; i < pure.size(); ++i)
+        if (pure[i])
+          for (auto& e : tree.packages[i].children)
+            if (!pure[e.target]) {
+              pure[i] = 0;
+              changed = true;
+              break;
+            }
+    }
+  }
+
+  Provider lookup(Scope* s, const std::string& name) const {
+    for (; s; s = s->up) {
+      for (size_t i = 0; i < s->kids.size(); ++i)
+        if (s->kids[i].first.str() == name) return {s, i};
+      for (size_t i = 0; i < s->kids.size(); ++i)
+        if (tree.packages[s->kids[i].second].name.str() == name) return {s, i};
+    }
+    return {};
+  }
+
+  std::string path_of(Provider p) {
+    if (p.scope->busy[p.idx]) return tree.packages[p.scope->kids[p.idx].second].id();  // a peer cycle
+    return resolve(*p.scope, p.idx).dep_path;
+  }
+
+  void record_pure(size_t pkg);
+  std::optional<OccResult> from_cache(Scope& s, size_t pkg);
+  const OccResult& resolve(Scope& s, size_t k);
+  OccResult walk(Scope& s, size_t k);
+  std::string key_for(size_t pkg, const std::map<std::string, Provider>& peers);
+  void record_node(const OccResult& r, size_t pkg, const Scope& children, const std::map<std::string, Provider>& own);
+};
+
+void PeerWalk::record_pure(size_t pkg) {
+  if (!record || !pure_recorded.insert(pkg).second) return;
+  GraphNode& n = out.nodes[tree.packages[pkg].id()];
+  n.pkg = pkg;
+  for (auto& e : tree.packages[pkg].children) {
+    n.edges.push_back({e.alias, tree.packages[e.target].id(), e.optional});
+    record_pure(e.target);
+  }
+}
+
+std::optional<OccResult> PeerWalk::from_cache(Scope& s, size_t pkg) {
+  for (auto& c : cache[pkg]) {
+    bool match = true;
+    for (auto& [name, path] : c.provider_path) {
+      Provider p = lookup(&s, name);
+      if (!p || path_of(p) != path) {
+        match = false;
+        break;
+      }
+    }
+    for (auto it = c.result.missing.begin(); match && it != c.result.missing.end(); ++it)
+      match = !lookup(&s, it->first);
+    if (!match) continue;
+    OccResult r = c.result;
+    for (auto& [name, p] : r.external) p = lookup(&s, name);
+    return r;
+  }
+  return std::nullopt;
+}
+
+const OccResult& PeerWalk::resolve(Scope& s, size_t k) {
+  if (s.memo[k]) return *s.memo[k];
+  size_t pkg = s.kids[k].second;
+  if (pure[pkg]) {
+    record_pure(pkg);
+    s.memo[k] = OccResult{tree.packages[pkg].id(), {}, {}};
+    return *s.memo[k];
+  }
+  if (auto hit = from_cache(s, pkg)) {
+    s.memo[k] = std::move(*hit);
+    return *s.memo[k];
+  }
+  s.busy[k] = 1;
+  OccResult r = walk(s, k);
+  s.busy[k] = 0;
+  CacheEntry c{r, {}};
+  for (auto& [name, p] : r.external) c.provider_path[name] = path_of(p);
+  cache[pkg].push_back(std::move(c));
+  s.memo[k] = std::move(r);
+  return *s.memo[k];
+}
+
+void merge_missing(std::map<std::string, MissingPeer>& into, const std::map<std::string, MissingPeer>& from) {
+  for (auto& [name, m] : from) {
+    auto& dst = into[name];
+    for (auto& r : m.ranges)
+      if (std::find(dst.ranges.begin(), dst.ranges.end(), r) == dst.ranges.end()) dst.ranges.push_back(r);
+    for (auto& r : m.optional_ranges)
+      if (std::find(dst.optional_ranges.begin(), dst.optional_ranges.end(), r) == dst.optional_ranges.end())
+        dst.optional_ranges.push_back(r);
+  }
+}
+
+// pnpm's suffix: each peer as its provider's own key, sorted as strings, in parentheses;
+// a body over 1000 bytes becomes the first 32 hex digits of its sha256.
+std::string PeerWalk::key_for(size_t pkg, const std::map<std::string, Provider>& peers) {
+  std::string id = tree.packages[pkg].id();
+  if (peers.empty()) return id;
+  std::vector<std::string> parts;
+  for (auto& [name, p] : peers) parts.push_back(path_of(p));
+  std::sort(parts.begin(), parts.end());
+  std::string body;
+  for (auto& x : parts) body += (body.empty() ? "" : ")(") + x;
+  if (body.size() > 1000) return id + "(" + sha256_hex32(body) + ")";
+  return id + "(" + body + ")";
+}
+
+OccResult PeerWalk::walk(Scope& s, size_t k) {
+  size_t pkg = s.kids[k].second;
+  const ResolvedPackage& P = tree.packages[pkg];
+  Scope c;
+  c.up = &s;
+  c.chain = s.chain;
+  c.chain.push_back(pkg);
+  for (auto& e : P.children) {
+    if (e.target == pkg || closes_second_lap(c.chain, pkg, e.target)) continue;  // a cycle's second lap
+    c.kids.emplace_back(e.alias, e.target);
+    c.optional.push_back(e.optional);
+  }
+  c.init();
+  OccResult r;
+  std::map<std::string, Provider> all;
+  for (size_t j = 0; j < c.kids.size(); ++j) {
+    const OccResult& cr = resolve(c, j);
+    for (auto& [name, p] : cr.external)
+      if (p.scope != &c) all.emplace(name, p);
+    merge_missing(r.missing, cr.missing);
+  }
+  std::map<std::string, Provider> own;
+  for (auto& peer : P.peers) {
+    Provider p = lookup(&s, peer.name);
+    if (!p) {
+      auto& m = r.missing[peer.name];
+      auto& list = peer.optional ? m.optional_ranges : m.ranges;
+      if (std::find(list.begin(), list.end(), peer.range) == list.end()) list.push_back(peer.range);
+      continue;
+    }
+    own[peer.name] = p;
+    all[peer.name] = p;
+    const ResolvedPackage& prov = tree.packages[p.scope->kids[p.idx].second];
+    if (!peer_satisfied(prov.meta->version, peer.range))
+      out.bad.push_back(P.id() + " wants " + peer.name + "@" + peer.range + ", found " + prov.meta->version.str());
+  }
+  all.erase(P.name.str());
+  r.external = all;
+  r.dep_path = key_for(pkg, all);
+  if (record) record_node(r, pkg, c, own);
+  return r;
+}
+
+void PeerWalk::record_node(const OccResult& r, size_t pkg, const Scope& c, const std::map<std::string, Provider>& own) {
+  const ResolvedPackage& P = tree.packages[pkg];
+  auto [it, fresh] = out.nodes.try_emplace(r.dep_path);
+  GraphNode& n = it->second;
+  std::set<std::string> declared;
+  for (auto& [name, range] : P.meta->peer_dependencies) declared.insert(name);
+  for (auto& name : P.meta->optional_peers) declared.insert(name);
+  for (auto& [name, p] : r.external)
+    if (!declared.count(name)) n.transitive_peers.insert(name);
+  for (auto& [name, m] : r.missing)
+    if (!declared.count(name)) n.transitive_peers.insert(name);
+  if (!fresh) return;  // the first (shallowest) occurrence's edges stand
+  n.pkg = pkg;
+  for (auto& [name, p] : r.external) n.resolved_peer_names.insert(name);
+  for (size_t j = 0; j < c.kids.size(); ++j) n.edges.push_back({c.kids[j].first, c.memo[j]->dep_path, c.optional[j] != 0});
+  for (auto& peer : P.peers)
+    if (auto o = own.find(peer.name); o != own.end())
+      n.edges.push_back({*PkgName::parse(peer.name), path_of(o->second), peer.optional});
+}
+
+PeerGraph run(const ResolvedTree& tree, bool record) {
+  PeerWalk w(tree, record);
+  size_t n = tree.importers.size();
+  w.out.direct.resize(n);
+  w.out.missing.resize(n);
+  std::unique_ptr<Scope> root;
+  for (size_t i = 0; i < n; ++i) {
+    auto sc = std::make_unique<Scope>();
+    // pnpm's resolvePeersFromWorkspaceRoot: other projects also see the root's dependencies.
+    sc->up = i > 0 ? root.get() : nullptr;
+    for (auto& d : tree.importers[i].deps) {
+      sc->kids.emplace_back(d.alias, d.target);
+      sc->optional.push_back(d.optional);
+    }
+    sc->init();
+    for (size_t k = 0; k < sc->kids.size(); ++k) {
+      const OccResult& r = w.resolve(*sc, k);
+      w.out.direct[i].push_back(r.dep_path);
+      merge_missing(w.out.missing[i], r.missing);
+    }
+    if (i == 0 && tree.importers[i].id.is_root()) root = std::move(sc);
+  }
+  return std::move(w.out);
+}
+
+}  // namespace
+
+PeerGraph resolve_peers(const ResolvedTree& tree, bool record_graph) { return run(tree, record_graph); }
+
+std::map<std::string, MissingPeer> discover_missing_peers(const ResolvedTree& tree, size_t importer) {
+  PeerGraph g = run(tree, false);
+  return std::move(g.missing[importer]);
+}
+
+}  // namespace tarn::resolve
+
+namespace tarn::resolve {
+
+namespace {
+
+size_t deps_count(const GraphNode& n) { return n.edges.size() + n.resolved_peer_names.size(); }
+
+bool compatible_and_larger(const GraphNode& larger, const GraphNode& smaller) {
+  if (deps_count(larger) < deps_count(smaller)) return false;
+  std::set<std::string> kids;
+  for (auto& e : larger.edges) kids.insert(e.dep_path);
+  for (auto& e : smaller.edges)
+    if (!kids.count(e.dep_path)) return false;
+  return std::includes(larger.resolved_peer_names.begin(), larger.resolved_peer_names.end(),
+                       smaller.resolved_peer_names.begin(), smaller.resolved_peer_names.end());
+}
+
+// One round of pnpm's deduplicate_dep_paths over the groups of variants.
+std::map<std::string, std::string> dedupe_round(const PeerGraph& g, const std::vector<std::vector<std::string>>& groups,
+                                                std::vector<std::vector<std::string>>& remaining) {
+  std::map<std::string, std::string> map;
+  auto by_count = [&](const std::string& a, const std::string& b) {
+    size_t ca = deps_count(g.nodes.at(a)), cb = deps_count(g.nodes.at(b));
+    return ca != cb ? ca < cb : a < b;
+  };
+  for (auto& variants : groups) {
+    std::set<std::string> unresolved(variants.begin(), variants.end());
+    std::vector<std::string> current = variants;
+    std::sort(current.begin(), current.end(), by_count);
+    while (!current.empty()) {
+      std::string largest = current.back();
+      current.pop_back();
+      std::vector<std::string> next;
+      while (!current.empty()) {
+        std::string cand = current.back();
+        current.pop_back();
+        if (compatible_and_larger(g.nodes.at(largest), g.nodes.at(cand))) {
+          map[cand] = largest;
+          unresolved.erase(largest);
+          unresolved.erase(cand);
+        } else {
+          next.push_back(cand);
+        }
+      }
+      current = std::move(next);
+      std::sort(current.begin(), current.end(), by_count);
+    }
+    if (!unresolved.empty()) remaining.emplace_back(unresolved.begin(), unresolved.end());
+  }
+  return map;
+}
+
+void prune_unreachable(PeerGraph& g) {
+  std::set<std::string> seen;
+  std::vector<std::string> stack;
+  for (auto& d : g.direct)
+    for (auto& p : d)
+      if (!p.empty()) stack.push_back(p);
+  while (!stack.empty()) {
+    std::string k = std::move(stack.back());
+    stack.pop_back();
+    if (!seen.insert(k).second) continue;
+    auto it = g.nodes.find(k);
+    if (it == g.nodes.end()) continue;
+    for (auto& e : it->second.edges) stack.push_back(e.dep_path);
+  }
+  std::erase_if(g.nodes, [&](auto& kv) { return !seen.count(kv.first); });
+}
+
+}  // namespace
+
+void dedupe_peer_dependents(PeerGraph& g, const ResolvedTree& tree) {
+  std::map<std::string, std::vector<std::string>> by_pkg;
+  for (auto& [key, n] : g.nodes) by_pkg[tree.packages[n.pkg].id()].push_back(key);
+  std::vector<std::vector<std::string>> groups;
+  for (auto& [id, v] : by_pkg)
+    if (v.size() > 1) groups.push_back(v);
+  std::map<std::string, std::string> merged;
+  while (!groups.empty()) {
+    std::vector<std::vector<std::string>> remaining;
+    auto map = dedupe_round(g, groups, remaining);
+    if (remaining.size() == groups.size() || map.empty()) {
+      merged.insert(map.begin(), map.end());
+      break;
+    }
+    for (auto& [k, n] : g.nodes)
+      for (auto& e : n.edges)
+        if (auto it = map.find(e.dep_path); it != map.end()) e.dep_path = it->second;
+    for (auto& [a, b] : map) merged[a] = b;
+    groups = std::move(remaining);
+  }
+  if (merged.empty()) return;
+  for (auto& d : g.direct)
+    for (auto& p : d)
+      if (auto it = merged.find(p); it != merged.end()) p = it->second;
+  prune_unreachable(g);
+}
+
+}  // namespace tarn::resolve

@@ -1,0 +1,538 @@
+// The resolution walk, as pnpm 12's resolve_dependency_tree walks (docs/design.md):
+// breadth-first with a barrier per level. Every edge of a level is picked before any
+// child subtree; the versions picked at each ancestor level bias their descendants'
+// picks (the "overlay"); each package's children are resolved once, by its first
+// occurrence in BFS order (ties: the smallest ancestor path). Packuments are requested the
+// moment a name is known, so the next level's metadata downloads while this one settles.
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "walk_internal.hpp"
+
+namespace tarn::resolve {
+
+namespace {
+
+constexpr unsigned kDirectDepWeight = 1000;        // a spec in some project's package.json
+constexpr unsigned kLockedVersionWeight = 1000000;  // a version the lockfile already has
+
+using Overlay = std::map<std::string, std::vector<std::string>>;  // name -> versions, first-seen order
+
+// One place a package occurs in the BFS tree.
+struct Occ {
+  size_t pkg;
+  size_t parent;  // occurrence index, SIZE_MAX under an importer
+  std::shared_ptr<const Overlay> children_overlay;
+};
+
+// One edge to settle: a direct dependency of an importer or a child of an owning occurrence.
+struct Seed {
+  size_t parent_occ;  // SIZE_MAX: importer-level
+  size_t slot;        // index in the importer's deps or the parent package's children
+  WantedSpec spec;
+  bool optional;
+  bool as_direct;  // picked with the direct-dependency options
+};
+
+std::optional<Preferred::Kind> selector_kind(const std::string& spec) {
+  if (spec.empty() || spec == "*") return Preferred::Kind::Range;
+  if (Version::parse(spec)) return Preferred::Kind::Version;
+  if (Range::parse(spec)) return Preferred::Kind::Range;
+  bool tag = std::all_of(spec.begin(), spec.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::strchr("-_.!~*'()", c);
+  });
+  if (tag) return Preferred::Kind::Tag;
+  return std::nullopt;
+}
+
+void add_selector(std::vector<Preferred>& list, Preferred::Kind k, const std::string& sel, unsigned w, bool bump) {
+  for (auto& p : list)
+    if (p.selector == sel) {
+      p.weight = bump ? p.weight + w : w;
+      return;
+    }
+  list.push_back({k, sel, w});
+}
+
+// pnpm's get_preferred_versions_from_lockfile_and_manifests.
+std::map<std::string, std::vector<Preferred>> preferred_seed(const ResolveInput& in) {
+  std::map<std::string, std::vector<Preferred>> out;
+  for (auto& p : in.projects)
+    for (auto* group : {&p.manifest.dev_dependencies, &p.manifest.dependencies, &p.manifest.optional_dependencies})
+      for (auto& [name, spec] : *group)
+        if (auto k = selector_kind(spec)) add_selector(out[name], *k, spec, kDirectDepWeight, false);
+  if (in.existing)
+    for (auto& s : in.existing->snapshots) {
+      std::string v(s.key.version());
+      if (Version::parse(v)) add_selector(out[s.key.name().str()], Preferred::Kind::Version, v, kLockedVersionWeight, true);
+    }
+  return out;
+}
+
+}  // namespace
+
+bool closes_second_lap(const std::vector<size_t>& ids, size_t parent, size_t id) {
+  auto first = std::find(ids.begin(), ids.end(), parent);
+  if (first == ids.end() || first == ids.end() - 1) return false;
+  auto last = std::find(ids.rbegin(), ids.rend(), id);
+  if (last == ids.rend()) return false;
+  size_t li = static_cast<size_t>(ids.rend() - last) - 1;
+  return static_cast<size_t>(first - ids.begin()) < li && li != ids.size() - 1;
+}
+
+namespace {
+
+struct Walk {
+  const ResolveInput& in;
+  PackumentSource& source;
+  ResolvedTree tree;
+  ErrorSink errs;
+  std::map<std::string, std::vector<Preferred>> seed_prefs;
+  std::unordered_map<std::string, size_t> by_id;  // "name@version" -> package
+  std::vector<Occ> occs;
+  std::vector<char> owned;  // per package: its children were resolved
+  std::unordered_map<std::string, Result<std::shared_ptr<const Packument>>> docs;
+  std::set<std::string> requested;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<std::string, Result<std::shared_ptr<const Packument>>>> done;
+
+  Walk(const ResolveInput& i, PackumentSource& s) : in(i), source(s), seed_prefs(preferred_seed(i)) {}
+
+  // Documents are keyed "name" (abbreviated) or "name\tfull".
+  void ensure(const PkgName& name, bool full = false) {
+    std::string key = full ? name.str() + "\tfull" : name.str();
+    if (!requested.insert(key).second) return;
+    source.get(name, full, [this, n = key](Result<std::shared_ptr<const Packument>> r) {
+      std::lock_guard lk(mu);
+      done.emplace_back(n, std::move(r));
+      cv.notify_one();
+    });
+  }
+
+  // Consumes completions until `name` has arrived.
+  const Result<std::shared_ptr<const Packument>>& wait_doc(const std::string& name) {
+    while (!docs.count(name)) {
+      std::unique_lock lk(mu);
+      cv.wait(lk, [&] { return !done.empty(); });
+      auto item = std::move(done.front());
+      done.pop_front();
+      lk.unlock();
+      docs.emplace(std::move(item.first), std::move(item.second));
+    }
+    return docs.at(name);
+  }
+
+  std::vector<size_t> ancestors(size_t occ) const {
+    std::vector<size_t> ids;
+    for (size_t o = occ; o != SIZE_MAX; o = occs[o].parent) ids.push_back(occs[o].pkg);
+    std::reverse(ids.begin(), ids.end());
+    return ids;
+  }
+
+  std::vector<Preferred> prefs_for(const std::string& name, const Overlay* overlay) const;
+  PickOptions pick_options(const Seed& s, const std::vector<Preferred>* prefs) const;
+  std::optional<size_t> settle(const Seed& s, const std::string& owner);
+  const Result<std::shared_ptr<const Packument>>& doc_for(const Seed& s, PickOptions& o);
+  size_t package_for(const std::shared_ptr<const Packument>& doc, const PackageVersion* pv);
+  std::vector<Seed> children_seeds(size_t occ);
+  void extend(size_t importer, std::vector<Seed> level);
+  std::vector<Seed> next_level(const std::vector<size_t>& fresh);
+  std::vector<std::string> parent_path(size_t occ) const;
+  std::vector<Seed> importer_seeds(size_t project, size_t importer);
+  bool hoist_round(size_t importer);
+  std::string hoisted_spec(const std::string& name, const std::string& range) const;
+};
+
+std::vector<Preferred> Walk::prefs_for(const std::string& name, const Overlay* overlay) const {
+  std::vector<Preferred> out;
+  if (auto it = seed_prefs.find(name); it != seed_prefs.end()) out = it->second;
+  if (overlay)
+    if (auto it = overlay->find(name); it != overlay->end())
+      for (auto& v : it->second)
+        if (std::none_of(out.begin(), out.end(), [&](auto& p) { return p.selector == v; }))
+          out.push_back({Preferred::Kind::Version, v, 1});
+  return out;
+}
+
+PickOptions Walk::pick_options(const Seed& s, const std::vector<Preferred>* prefs) const {
+  PickOptions o;
+  o.lowest = s.as_direct && in.mode != ResolutionMode::Highest;
+  if (in.minimum_release_age && in.minimum_release_age->count() > 0)
+    o.published_by = in.now - *in.minimum_release_age;
+  o.preferred = prefs;
+  return o;
+}
+
+bool excluded(const std::vector<std::string>& patterns, const std::string& name, std::vector<std::string>& versions) {
+  for (auto& p : patterns) {
+    size_t at = p.find('@', 1);
+    std::string pat = p.substr(0, at);
+    bool hit = pat == name || (pat.size() > 1 && pat.back() == '*' && name.compare(0, pat.size() - 1, pat, 0, pat.size() - 1) == 0);
+    if (!hit) continue;
+    if (at == std::string::npos) return true;
+    // "name@1.0.0 || 1.0.1": those versions count as mature.
+    std::string rest = p.substr(at + 1);
+    for (size_t b = 0; b <= rest.size();) {
+      size_t e = rest.find("||", b);
+      std::string v = rest.substr(b, e == std::string::npos ? std::string::npos : e - b);
+      v.erase(0, v.find_first_not_of(' '));
+      v.erase(v.find_last_not_of(' ') + 1);
+      if (!v.empty()) versions.push_back(v);
+      if (e == std::string::npos) break;
+      b = e + 2;
+    }
+  }
+  return false;
+}
+
+const PackageVersion* pick_with_policy(const Packument& doc, const WantedSpec& spec, PickOptions o,
+                                       const ResolveInput& in, std::vector<std::string>& warnings) {
+  if (o.published_by && excluded(in.minimum_release_age_exclude, doc.name.str(), o.trusted_versions))
+    o.published_by.reset();
+  if (auto* pv = pick_version(doc, spec, o)) return pv;
+  if (!o.published_by) return nullptr;
+  // Nothing old enough matches: pnpm takes the lowest match of the unfiltered versions and
+  // reports it (minimumReleaseAgeStrict is off by default).
+  o.published_by.reset();
+  if (spec.kind == WantedSpec::Kind::Range) o.lowest = true;
+  const PackageVersion* pv = pick_version(doc, spec, o);
+  if (pv)
+    warnings.push_back(doc.name.str() + "@" + pv->version.str() +
+                       " was published less than minimumReleaseAge ago; nothing older matches " + spec.text);
+  return pv;
+}
+
+// The document a pick uses: the abbreviated one, unless the edge is optional (pnpm wants
+// their os/cpu/libc) or a release-age cutoff meets a document without `time` that changed
+// after the cutoff.
+const Result<std::shared_ptr<const Packument>>& Walk::doc_for(const Seed& s, PickOptions& o) {
+  const std::string& name = s.spec.name.str();
+  if (s.optional) {
+    ensure(s.spec.name, true);
+    return wait_doc(name + "\tfull");
+  }
+  auto& r = wait_doc(name);
+  if (!r || !o.published_by || !(*r)->time.empty()) return r;
+  auto modified = parse_timestamp((*r)->modified);
+  if (modified && *modified <= *o.published_by) {
+    o.published_by.reset();  // nothing was published after the cutoff
+    return r;
+  }
+  ensure(s.spec.name, true);
+  auto& full = wait_doc(name + "\tfull");
+  if (full && (*full)->time.empty()) o.published_by.reset();  // pnpm: minimumReleaseAgeIgnoreMissingTime
+  return full;
+}
+
+std::optional<size_t> Walk::settle(const Seed& s, const std::string& owner) {
+  const std::string& name = s.spec.name.str();
+  const Overlay* ov = s.parent_occ == SIZE_MAX ? nullptr : occs[s.parent_occ].children_overlay.get();
+  auto prefs = prefs_for(name, ov);
+  PickOptions o = pick_options(s, &prefs);
+  auto& r = doc_for(s, o);
+  if (!r) {
+    if (!s.optional) errs.add(r.error());  // an optional edge that fails is dropped, as pnpm does
+    return std::nullopt;
+  }
+  const PackageVersion* pv = pick_with_policy(**r, s.spec, o, in, tree.warnings);
+  if (pv) return package_for(*r, pv);
+  if (s.optional) return std::nullopt;
+  std::string have;
+  const Packument& doc = **r;
+  for (size_t i = doc.versions.size(), n = 0; i-- > 0 && n < 10; ++n)
+    have += (n ? ", " : "") + doc.versions[i].version.str();
+  errs.add(Error::failed(Code::NoMatchingVersion,
+                         "No matching version found for " + name + "@" + printable(s.spec.text) + " while fetching it from " +
+                             owner + (have.empty() ? "; the registry lists no versions" : "; the registry has " + have)));
+  return std::nullopt;
+}
+
+// pnpm's extract_peer_dependencies: peers the package does not also depend on itself.
+std::vector<ResolvedPackage::Peer> own_peers(const PkgName& name, const PackageVersion& pv, bool auto_install) {
+  std::set<std::string> own{name.str()};
+  for (auto& [n, r] : pv.optional_dependencies) own.insert(n);
+  std::set<std::string> peer_names;
+  for (auto& [n, r] : pv.peer_dependencies) peer_names.insert(n);
+  for (auto& [n, r] : pv.dependencies)
+    if (!(auto_install && peer_names.count(n))) own.insert(n);  // peer-shadowed names stay peers
+  std::map<std::string, ResolvedPackage::Peer> out;
+  for (auto& [n, r] : pv.peer_dependencies)
+    if (!own.count(n)) out[n] = {n, r, false};
+  for (auto& n : pv.optional_peers)
+    if (!own.count(n)) {
+      auto [it, fresh] = out.try_emplace(n, ResolvedPackage::Peer{n, "*", true});
+      it->second.optional = true;
+    }
+  std::vector<ResolvedPackage::Peer> v;
+  for (auto& [n, p] : out) v.push_back(p);
+  return v;
+}
+
+size_t Walk::package_for(const std::shared_ptr<const Packument>& doc, const PackageVersion* pv) {
+  auto [it, fresh] = by_id.emplace(doc->name.str() + "@" + pv->version.str(), tree.packages.size());
+  if (!fresh) return it->second;
+  ResolvedPackage p;
+  p.name = doc->name;
+  p.doc = doc;
+  p.meta = pv;
+  p.peers = own_peers(p.name, *pv, in.auto_install_peers);
+  tree.packages.push_back(std::move(p));
+  owned.push_back(0);
+  if (in.on_picked) in.on_picked(doc->name, *pv);
+  // Metadata first: the children's packuments start downloading now, a level early.
+  for (auto* list : {&pv->dependencies, &pv->optional_dependencies})
+    for (auto& [n, r] : *list) {
+      auto nm = PkgName::parse(n);
+      if (!nm) continue;
+      if (auto ws = WantedSpec::parse(*nm, r); ws && ws->is_registry()) ensure(ws->name);
+    }
+  return it->second;
+}
+
+// pnpm's extract_children: dependencies, then optionalDependencies (a name in both is
+// optional), bundled names skipped, peer-shadowed names dropped, sorted by (name, range,
+// optional).
+std::vector<Seed> Walk::children_seeds(size_t occ) {
+  size_t pkg = occs[occ].pkg;
+  const PackageVersion& pv = *tree.packages[pkg].meta;
+  std::set<std::string> bundled(pv.bundled_dependencies.begin(), pv.bundled_dependencies.end());
+  std::set<std::string> peers;
+  for (auto& [n, r] : pv.peer_dependencies) peers.insert(n);
+  std::vector<std::tuple<std::string, std::string, bool>> kids;
+  for (auto& [n, r] : pv.dependencies)
+    if (!pv.bundle_all && !bundled.count(n) && !(in.auto_install_peers && peers.count(n))) kids.emplace_back(n, r, false);
+  for (auto& [n, r] : pv.optional_dependencies) {
+    if (bundled.count(n)) continue;
+    auto it = std::find_if(kids.begin(), kids.end(), [&](auto& k) { return std::get<0>(k) == n; });
+    if (it != kids.end()) std::get<2>(*it) = true;
+    else kids.emplace_back(n, r, true);
+  }
+  std::sort(kids.begin(), kids.end());
+  std::vector<Seed> out;
+  auto& children = tree.packages[pkg].children;
+  for (auto& [n, r, opt] : kids) {
+    auto name = PkgName::parse(n);
+    auto ws = name ? WantedSpec::parse(*name, r) : Result<WantedSpec>(name.error());
+    if (!ws || !ws->is_registry()) {
+      if (!opt)
+        errs.add(ws ? Error::failed(Code::Unsupported, "failed to resolve " + n + "@" + printable(r) + " (a dependency of " +
+                                                           tree.packages[pkg].id() + "): tarn resolves registry dependencies only")
+                    : ws.error());
+      continue;
+    }
+    children.push_back({*name, SIZE_MAX, opt});
+    out.push_back(Seed{occ, children.size() - 1, std::move(*ws), opt, false});
+  }
+  return out;
+}
+
+void Walk::extend(size_t importer, std::vector<Seed> level) {
+  while (!level.empty()) {
+    for (auto& s : level) ensure(s.spec.name, s.optional);
+    std::vector<size_t> fresh;  // new occurrences, in seed order
+    for (auto& s : level) {
+      std::string owner = s.parent_occ == SIZE_MAX ? "importer " + tree.importers[importer].id.str()
+                                                   : tree.packages[occs[s.parent_occ].pkg].id();
+      auto pkg = settle(s, owner);
+      if (!pkg) continue;
+      if (s.parent_occ != SIZE_MAX) {
+        size_t parent = occs[s.parent_occ].pkg;
+        if (*pkg == parent || closes_second_lap(ancestors(s.parent_occ), parent, *pkg)) continue;
+        tree.packages[parent].children[s.slot].target = *pkg;
+      } else {
+        tree.importers[importer].deps[s.slot].target = *pkg;
+      }
+      occs.push_back({*pkg, s.parent_occ, nullptr});
+      fresh.push_back(occs.size() - 1);
+    }
+    // Each parent's children see the versions picked at their own level on top of what the
+    // parent saw (pnpm's level overlay).
+    std::map<size_t, std::shared_ptr<Overlay>> next_overlay;
+    for (size_t o : fresh) {
+      size_t parent = occs[o].parent;
+      auto& ov = next_overlay[parent];
+      if (!ov) ov = std::make_shared<Overlay>(parent == SIZE_MAX || !occs[parent].children_overlay
+                                                  ? Overlay{} : *occs[parent].children_overlay);
+      auto& vs = (*ov)[tree.packages[occs[o].pkg].name.str()];
+      std::string v = tree.packages[occs[o].pkg].meta->version.str();
+      if (std::find(vs.begin(), vs.end(), v) == vs.end()) vs.push_back(v);
+    }
+    for (size_t o : fresh) occs[o].children_overlay = next_overlay[occs[o].parent];
+    level = next_level(fresh);
+  }
+}
+
+std::vector<std::string> Walk::parent_path(size_t occ) const {
+  std::vector<std::string> path;
+  for (size_t o = occs[occ].parent; o != SIZE_MAX; o = occs[o].parent) path.push_back(tree.packages[occs[o].pkg].id());
+  std::reverse(path.begin(), path.end());
+  return path;
+}
+
+// Each package's children are resolved by one occurrence: the first level it appears on,
+// and there the smallest ancestor path (pnpm's ChildrenOwner ranking).
+std::vector<Seed> Walk::next_level(const std::vector<size_t>& fresh) {
+  std::map<size_t, size_t> owner;  // package -> occurrence
+  std::vector<size_t> order;
+  for (size_t o : fresh) {
+    size_t pkg = occs[o].pkg;
+    if (owned[pkg]) continue;
+    auto [it, first] = owner.emplace(pkg, o);
+    if (first) order.push_back(pkg);
+    else if (parent_path(o) < parent_path(it->second)) it->second = o;
+  }
+  std::vector<Seed> next;
+  for (size_t pkg : order) {
+    owned[pkg] = 1;
+    for (auto& s : children_seeds(owner[pkg])) next.push_back(std::move(s));
+  }
+  return next;
+}
+
+// pnpm's importer_direct_wanted_specs: peerDependencies (with autoInstallPeers), dev, prod,
+// optional; one spec per alias, at its first position, with the last group's range.
+std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
+  const Manifest& m = in.projects[project].manifest;
+  struct W {
+    std::string alias, spec;
+    DepGroup group;
+    bool declared_peer_only;
+  };
+  std::vector<W> wants;
+  auto put = [&](const std::string& a, const std::string& s, DepGroup g, bool peer) {
+    auto it = std::find_if(wants.begin(), wants.end(), [&](auto& w) { return w.alias == a; });
+    if (it == wants.end()) wants.push_back({a, s, g, peer});
+    else *it = {a, s, g, false};
+  };
+  if (in.auto_install_peers)
+    for (auto& [n, s] : m.peer_dependencies) put(n, s, DepGroup::Prod, true);
+  for (auto& [n, s] : m.dev_dependencies) put(n, s, DepGroup::Dev, false);
+  for (auto& [n, s] : m.dependencies) put(n, s, DepGroup::Prod, false);
+  for (auto& [n, s] : m.optional_dependencies) put(n, s, DepGroup::Optional, false);
+  std::vector<Seed> seeds;
+  auto& deps = tree.importers[i].deps;
+  for (auto& w : wants) {
+    auto name = PkgName::parse(w.alias);
+    if (!name) {
+      errs.add(name.error());
+      continue;
+    }
+    auto ws = WantedSpec::parse(*name, w.spec);
+    if (!ws) {
+      errs.add(ws.error());
+      continue;
+    }
+    if (!ws->is_registry()) {
+      errs.add(Error::failed(Code::Unsupported, "failed to resolve " + w.alias + "@" + printable(w.spec) + " in " +
+                                                    tree.importers[i].id.str() + ": tarn resolves registry dependencies only"));
+      continue;
+    }
+    bool opt = w.group == DepGroup::Optional;
+    deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt});
+    seeds.push_back(Seed{SIZE_MAX, deps.size() - 1, std::move(*ws), opt, true});
+  }
+  return seeds;
+}
+
+// The specifier an auto-installed peer is resolved with (pnpm's hoist_peers): an override,
+// else the workspace root's own dependency on it, else the highest version of it already in
+// the graph that satisfies every consumer, else the consumers' range.
+std::string Walk::hoisted_spec(const std::string& name, const std::string& range) const {
+  for (auto& [sel, val] : in.overrides)
+    if (sel == name) return val;
+  if (!tree.importers.empty() && tree.importers[0].id.is_root())
+    for (auto& d : tree.importers[0].deps)
+      if (d.declared && d.alias.str() == name) return d.specifier;
+  std::vector<Version> versions;
+  std::vector<std::string> others;
+  if (auto it = seed_prefs.find(name); it != seed_prefs.end())
+    for (auto& p : it->second) {
+      if (p.kind == Preferred::Kind::Version) versions.push_back(*Version::parse(p.selector));
+      else others.push_back(p.selector);
+    }
+  for (auto& p : tree.packages)
+    if (p.name.str() == name) versions.push_back(p.meta->version);
+  if (versions.empty()) return range;
+  auto r = Range::parse(range);
+  const Version* best = nullptr;
+  for (auto& v : versions)
+    if ((!r || r->satisfies(v, true)) && (!best || *best < v)) best = &v;
+  if (!best) return range;
+  std::sort(others.begin(), others.end());
+  std::string spec = best->str();
+  for (auto& o : others) spec += " || " + o;
+  return spec;
+}
+
+// One round of pnpm's auto-install-peers for importer `i`: every peer that nothing
+// provides becomes a dependency of the importer (not written under importers:). Optional
+// peers only take a version already in the graph.
+bool Walk::hoist_round(size_t i) {
+  auto missing = discover_missing_peers(tree, i);
+  std::vector<Seed> seeds;
+  auto& deps = tree.importers[i].deps;
+  for (auto& [name, mp] : missing) {
+    if (std::any_of(deps.begin(), deps.end(), [&](auto& d) { return d.alias.str() == name; })) continue;
+    std::string spec;
+    if (mp.required()) {
+      std::vector<std::string> ranges;
+      for (auto& r : mp.ranges)
+        if (std::find(ranges.begin(), ranges.end(), r) == ranges.end()) ranges.push_back(r);
+      std::string merged = ranges.front();
+      for (size_t k = 1; k < ranges.size(); ++k) merged += " " + ranges[k];  // semver intersection
+      spec = hoisted_spec(name, merged);
+    } else {
+      const Version* best = nullptr;
+      for (auto& p : tree.packages) {
+        if (p.name.str() != name) continue;
+        bool all = std::all_of(mp.optional_ranges.begin(), mp.optional_ranges.end(), [&](auto& r) {
+          auto rr = Range::parse(r);
+          return rr && rr->satisfies(p.meta->version);
+        });
+        if (all && (!best || *best < p.meta->version)) best = &p.meta->version;
+      }
+      if (!best) continue;
+      spec = best->str();
+    }
+    auto pn = PkgName::parse(name);
+    auto ws = pn ? WantedSpec::parse(*pn, spec) : Result<WantedSpec>(pn.error());
+    if (!ws || !ws->is_registry()) continue;
+    deps.push_back({*pn, spec, DepGroup::Prod, SIZE_MAX, false, false});
+    seeds.push_back(Seed{SIZE_MAX, deps.size() - 1, std::move(*ws), false, false});
+  }
+  if (seeds.empty()) return false;
+  extend(i, std::move(seeds));
+  return true;
+}
+
+}  // namespace
+
+Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& source) {
+  Walk w(in, source);
+  std::vector<size_t> order(in.projects.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return in.projects[a].id < in.projects[b].id; });
+  for (size_t i : order) w.tree.importers.push_back({in.projects[i].id, {}});
+  for (size_t k = 0; k < order.size(); ++k) w.extend(k, w.importer_seeds(order[k], k));
+  if (w.errs.empty() && in.auto_install_peers)
+    for (bool again = true; again && w.errs.empty();) {
+      again = false;
+      for (size_t k = 0; k < order.size(); ++k) again |= w.hoist_round(k);
+    }
+  // Wait for every request still in flight: callbacks reference the walk.
+  for (auto& name : w.requested) w.wait_doc(name);
+  if (!w.errs.empty()) return w.errs.merged("resolving dependencies");
+  for (auto& p : w.tree.packages)
+    std::erase_if(p.children, [](auto& e) { return e.target == SIZE_MAX; });
+  for (auto& imp : w.tree.importers)
+    std::erase_if(imp.deps, [](auto& d) { return d.target == SIZE_MAX; });
+  return std::move(w.tree);
+}
+
+}  // namespace tarn::resolve

@@ -1,0 +1,175 @@
+// Version picking and the resolution walk over an in-memory registry.
+#include "tarn/resolve/resolver.hpp"
+
+#include <map>
+
+#include "testing.hpp"
+
+using namespace tarn;
+using namespace tarn::resolve;
+
+namespace {
+
+struct V {
+  std::string version;
+  std::vector<std::pair<std::string, std::string>> deps = {};
+  std::string time = "2020-01-01T00:00:00.000Z";
+  bool deprecated = false;
+  std::vector<std::pair<std::string, std::string>> optional = {};
+};
+
+Packument doc(const std::string& name, std::vector<V> vs, std::map<std::string, std::string> tags = {}) {
+  Packument d;
+  d.name = *PkgName::parse(name);
+  for (auto& v : vs) {
+    PackageVersion pv;
+    pv.version = *Version::parse(v.version);
+    pv.dependencies = v.deps;
+    pv.optional_dependencies = v.optional;
+    if (v.deprecated) pv.deprecated = "old";
+    d.versions.push_back(std::move(pv));
+    d.time[v.version] = v.time;
+  }
+  std::sort(d.versions.begin(), d.versions.end(), [](auto& a, auto& b) { return a.version < b.version; });
+  d.dist_tags = tags;
+  return d;
+}
+
+class TableSource : public PackumentSource {
+ public:
+  std::map<std::string, std::shared_ptr<const Packument>> docs;
+  std::map<std::string, int> requests;
+  void add(Packument d) {
+    std::string n = d.name.str();
+    docs[n] = std::make_shared<Packument>(std::move(d));
+  }
+  void get(const PkgName& name, bool, Callback done) override {
+    ++requests[name.str()];
+    auto it = docs.find(name.str());
+    if (it == docs.end()) return done(Error::http(404, "GET " + name.str() + ": Not Found - 404"));
+    done(it->second);
+  }
+};
+
+WantedSpec spec(const std::string& name, const std::string& s) { return *WantedSpec::parse(*PkgName::parse(name), s); }
+
+std::string picked(const Packument& d, const std::string& s, PickOptions o = {}) {
+  auto* pv = pick_version(d, spec(d.name.str(), s), o);
+  return pv ? pv->version.str() : "none";
+}
+
+}  // namespace
+
+TEST_CASE("pick_version follows pnpm 12's picker") {
+  Packument d = doc("a", {{"1.0.0"}, {"1.1.0"}, {"1.2.0", {}, "2020-01-01T00:00:00.000Z", true}, {"2.0.0-rc.1"}, {"2.0.0"}},
+                    {{"latest", "1.1.0"}, {"next", "2.0.0-rc.1"}});
+  struct Row {
+    const char* spec;
+    const char* want;
+  } rows[] = {
+      {"^1.0.0", "1.1.0"},   // latest satisfies: taken over the higher 1.2.0
+      {"^2.0.0", "2.0.0"},   // latest does not satisfy: highest match
+      {"1.0.0", "1.0.0"},    // exact
+      {"next", "2.0.0-rc.1"},  // dist-tag
+      {"latest", "1.1.0"},
+      {"*", "1.1.0"},
+      {"^3", "none"},
+      {"beta", "none"},
+      {">=2.0.0-rc.0 <2.0.0", "2.0.0-rc.1"},  // prerelease only with a same-tuple comparator
+  };
+  for (auto& r : rows) {
+    INFO(r.spec);
+    CHECK(picked(d, r.spec) == r.want);
+  }
+  // Without a satisfying latest, a deprecated top pick yields to the best non-deprecated one.
+  Packument e = doc("e", {{"1.0.0"}, {"1.1.0", {}, "2020-01-01T00:00:00.000Z", true}}, {{"latest", "0.0.0"}});
+  CHECK(picked(e, "^1.0.0") == "1.0.0");
+  PickOptions low;
+  low.lowest = true;
+  CHECK(picked(d, "^1.0.0", low) == "1.0.0");
+}
+
+TEST_CASE("minimumReleaseAge hides new versions and moves dist-tags within their lane") {
+  Packument d = doc("a", {{"1.0.0"}, {"1.1.0", {}, "2099-01-01T00:00:00.000Z"}, {"2.0.0", {}, "2099-01-01T00:00:00.000Z"}},
+                    {{"latest", "2.0.0"}});
+  PickOptions o;
+  o.published_by = *parse_timestamp("2026-11-25T00:00:00.000Z");
+  CHECK(picked(d, "^1.0.0", o) == "1.0.0");
+  CHECK(picked(d, "latest", o) == "1.0.0");  // latest falls back across majors
+  CHECK(picked(d, "^2.0.0", o) == "none");
+  o.trusted_versions = {"2.0.0"};
+  CHECK(picked(d, "^2.0.0", o) == "2.0.0");
+  CHECK(picked(d, "^1.0.0") == "1.1.0");
+}
+
+TEST_CASE("the walk resolves each name once, shares package nodes and follows preferred versions") {
+  TableSource src;
+  src.add(doc("a", {{"1.0.0", {{"b", "^1.0.0"}, {"c", "^1.0.0"}}}}));
+  src.add(doc("b", {{"1.0.0", {{"c", "^1.0.0"}}}, {"1.5.0", {{"c", "1.0.0"}, {"a", "^1.0.0"}}}}));  // a cycle
+  src.add(doc("c", {{"1.0.0"}, {"1.0.1"}}));
+  struct Row {
+    const char* name;
+    std::vector<std::pair<std::string, std::string>> dev;
+    std::vector<std::string> want;
+  } rows[] = {
+      // b@1.5.0 pins c@1.0.0 and a wants ^1.0.0: the highest, 1.0.1, for a.
+      {"no bias", {}, {"a@1.0.0", "b@1.5.0", "c@1.0.0", "c@1.0.1"}},
+      // The project's own `c: 1.0.0` weighs 1000 for every `c` range it satisfies (pnpm's
+      // preferred versions), so a's ^1.0.0 takes 1.0.0 too.
+      {"a project spec biases the whole tree", {{"c", "1.0.0"}}, {"a@1.0.0", "b@1.5.0", "c@1.0.0"}},
+  };
+  for (auto& r : rows) {
+    INFO(r.name);
+    src.requests.clear();
+    ResolveInput in;
+    in.projects.push_back({ImporterId("."), "/p", {}});
+    in.projects[0].manifest.dependencies = {{"a", "^1.0.0"}};
+    in.projects[0].manifest.dev_dependencies = r.dev;
+    std::vector<std::string> picked_order;
+    in.on_picked = [&](const PkgName& n, const PackageVersion& v) { picked_order.push_back(n.str() + "@" + v.version.str()); };
+    auto t = resolve_tree(in, src);
+    REQUIRE(t);
+    std::sort(picked_order.begin(), picked_order.end());
+    CHECK(picked_order == r.want);
+    CHECK(t->packages.size() == r.want.size());
+    CHECK(src.requests.size() == 3);
+    for (auto& [n, count] : src.requests) CHECK(count == 1);
+  }
+}
+
+TEST_CASE("walk failures are collected: every missing version and unknown package") {
+  TableSource src;
+  src.add(doc("a", {{"1.0.0", {{"nope", "^1"}, {"b", "^9"}}}}));
+  src.add(doc("b", {{"1.0.0"}}));
+  ResolveInput in;
+  in.projects.push_back({ImporterId("."), "/p", {}});
+  in.projects[0].manifest.dependencies = {{"a", "^1.0.0"}};
+  auto t = resolve_tree(in, src);
+  REQUIRE_FALSE(t);
+  std::string msg = t.error().render();
+  CHECK(msg.find("404") != std::string::npos);
+  CHECK(msg.find("ERR_PNPM_NO_MATCHING_VERSION") != std::string::npos);
+  CHECK(msg.find("b@^9") != std::string::npos);
+}
+
+#include "tarn/resolve/save_spec.hpp"
+
+TEST_CASE("save specifiers keep the operator a range pinned to, as pnpm's add and update write them") {
+  struct Row {
+    const char* spec;
+    const char* version;
+    const char* want;  // version_range(v, style(spec), nullopt, ^)
+  } rows[] = {
+      {"^1.0.0", "1.4.0", "^1.4.0"}, {"~1.2", "1.2.9", "~1.2.9"}, {"1.2", "1.2.9", "~1.2.9"},
+      {"1", "1.9.0", "^1.9.0"},      {"1.2.3", "1.2.3", "1.2.3"}, {"=1.2.3", "1.2.3", "=1.2.3"},
+      {"*", "2.0.0", "^2.0.0"},      {">=1 <2", "1.5.0", "^1.5.0"}, {"latest", "3.0.0", "^3.0.0"},
+      {"npm:foo@~2.1.0", "2.1.5", "~2.1.5"}, {"^1.0.0", "2.0.0-rc.1", "^2.0.0-rc.1"},
+      {"latest", "2.0.0-rc.1", "2.0.0-rc.1"},
+  };
+  for (auto& r : rows) {
+    INFO(r.spec);
+    CHECK(version_range(*Version::parse(r.version), infer_range_style(r.spec), std::nullopt, RangeStyle::Major) == r.want);
+  }
+  CHECK(version_range(*Version::parse("1.0.0"), std::nullopt, std::nullopt, style_of_prefix("")) == "1.0.0");
+  CHECK(version_range(*Version::parse("1.0.0"), std::nullopt, std::nullopt, style_of_prefix("~")) == "~1.0.0");
+}
