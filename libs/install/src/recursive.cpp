@@ -176,10 +176,7 @@ bool parallel_possible(const std::vector<Task>& tasks, unsigned concurrency) {
   std::vector<std::vector<size_t>> edges(tasks.size());
   for (size_t i = 0; i < tasks.size(); ++i) edges[i] = tasks[i].deps;
   // Edges through tasks with nothing to run, as the scheduler waits through them.
-  workspace::Graph g;
-  g.projects.resize(tasks.size());
-  g.deps = edges;
-  auto through = workspace::selected_dependencies(g, real);
+  auto through = workspace::selected_dependencies(edges, real);
   for (auto& chunk : workspace::graph_sequencer(through, real))
     if (chunk.size() > 1) return true;
   return false;

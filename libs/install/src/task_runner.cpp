@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -47,13 +48,15 @@ std::string failed_line(int code, int signal) {
 // The process groups of the running scripts (one slot per task), for the signal handler:
 // Ctrl+C or a SIGTERM to tarn reaches every script, as pnpm's watchdog ends their groups.
 constexpr size_t kMaxSlots = 4096;
-volatile sig_atomic_t g_groups[kMaxSlots];
-volatile sig_atomic_t g_interrupted = 0;
+// Lock-free atomics: safe in a signal handler and between threads.
+static_assert(std::atomic<int>::is_always_lock_free);
+std::atomic<int> g_groups[kMaxSlots];
+std::atomic<int> g_interrupted{0};
 
 extern "C" void forward_signal(int sig) {
-  g_interrupted = sig;
+  g_interrupted.store(sig, std::memory_order_relaxed);
   for (size_t i = 0; i < kMaxSlots; ++i)
-    if (g_groups[i] > 0) ::kill(-static_cast<pid_t>(g_groups[i]), sig);
+    if (int g = g_groups[i].load(std::memory_order_relaxed); g > 0) ::kill(-static_cast<pid_t>(g), sig);
 }
 
 // Reads `fd` to its end, printing each line as "<label>: <line>".
@@ -206,7 +209,7 @@ class Runner {
       sp = spawn(t, s, o_.prefixed, own_groups_);
       if (!sp.err) {
         group_[i] = sp.pid;
-        g_groups[i] = own_groups_ ? sp.pid : 0;
+        if (own_groups_) g_groups[i] = sp.pid;  // own_groups_ implies i < kMaxSlots
       }
     }
     if (sp.err) {
@@ -220,7 +223,7 @@ class Runner {
     {
       std::lock_guard lk(mu_);
       group_[i] = 0;
-      g_groups[i] = 0;
+      if (own_groups_) g_groups[i] = 0;
     }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     report_end(label, code, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
@@ -256,8 +259,8 @@ class Runner {
 struct ForwardSignals {
   struct sigaction old_int {}, old_term {};
   ForwardSignals() {
-    g_interrupted = 0;
-    for (auto& g : g_groups) g = 0;
+    g_interrupted.store(0);
+    for (auto& g : g_groups) g.store(0);
     struct sigaction sa {};
     sa.sa_handler = forward_signal;
     sigemptyset(&sa.sa_mask);

@@ -93,23 +93,28 @@ std::vector<std::vector<size_t>> graph_sequencer(const std::vector<std::vector<s
   return chunks;
 }
 
-std::vector<std::vector<size_t>> selected_dependencies(const Graph& g, const std::vector<size_t>& selected) {
-  std::vector<char> is_selected(g.size(), 0);
+std::vector<std::vector<size_t>> selected_dependencies(const std::vector<std::vector<size_t>>& deps,
+                                                       const std::vector<size_t>& selected) {
+  std::vector<char> is_selected(deps.size(), 0);
   for (size_t i : selected) is_selected[i] = 1;
-  std::vector<std::vector<size_t>> out(g.size());
+  std::vector<std::vector<size_t>> out(deps.size());
   for (size_t p : selected) {
-    std::vector<char> seen(g.size(), 0);
-    std::vector<size_t> stack = g.deps[p];
+    std::vector<char> seen(deps.size(), 0);
+    std::vector<size_t> stack = deps[p];
     while (!stack.empty()) {
       size_t d = stack.back();
       stack.pop_back();
       if (d == p || seen[d]) continue;
       seen[d] = 1;
       if (is_selected[d]) out[p].push_back(d);
-      else stack.insert(stack.end(), g.deps[d].begin(), g.deps[d].end());
+      else stack.insert(stack.end(), deps[d].begin(), deps[d].end());
     }
   }
   return out;
+}
+
+std::vector<std::vector<size_t>> selected_dependencies(const Graph& g, const std::vector<size_t>& selected) {
+  return selected_dependencies(g.deps, selected);
 }
 
 std::vector<std::vector<size_t>> sort_selected(const Graph& g, const std::vector<size_t>& selected) {

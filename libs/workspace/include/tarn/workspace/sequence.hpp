@@ -18,6 +18,9 @@ std::vector<std::vector<size_t>> graph_sequencer(const std::vector<std::vector<s
 // ones (pnpm's sorted_dependencies): two selected projects linked only through an
 // unselected one are still ordered. Indexed by project.
 std::vector<std::vector<size_t>> selected_dependencies(const Graph& g, const std::vector<size_t>& selected);
+// The same over bare edges (`deps[n]`: what node n depends on).
+std::vector<std::vector<size_t>> selected_dependencies(const std::vector<std::vector<size_t>>& deps,
+                                                       const std::vector<size_t>& selected);
 
 // pnpm's sort of a --filter selection: chunks of `selected`, dependencies first.
 std::vector<std::vector<size_t>> sort_selected(const Graph& g, const std::vector<size_t>& selected);
