@@ -62,7 +62,19 @@ TEST_CASE("SlotName follows pnpm's depPathToFilename") {
                  Row{"eslint-plugin-testing-library@7.7.0(eslint@9.35.0(jiti@2.6.1))(typescript@6.0.3)",
                      "eslint-plugin-testing-library@7.7.0_eslint@9.35.0_jiti@2.6.1__typescript@6.0.3"},
                  Row{"react-dom@16.14.0(react@16.14.0)", "react-dom@16.14.0_react@16.14.0"},
-                 Row{"file:packages/foo", "file+packages+foo"}}) {
+                 Row{"file:packages/foo", "file+packages+foo"},
+                 Row{"local-pkg@file:../local-pkg", "local-pkg@file+..+local-pkg"},
+                 Row{"patchme@1.0.0(patch_hash=1fdda25c4820fce988f0d549c1cd3b176f88a05504ca1dba84ae692614e26fab)",
+                     "patchme@1.0.0_patch_hash=1fdda25c4820fce988f0d549c1cd3b176f88a05504ca1dba84ae692614e26fab"},
+                 // URL versions (tarball, git): pnpm 12.21 always appends the key's hash.
+                 Row{"leftpad@http://127.0.0.1:48731/leftpad/-/leftpad-1.0.0.tgz",
+                     "leftpad@http+++127.0.0.1+48731+leftpad+-+leftpad-1.0.0.tgz_fdbee042a0591ad748f4b8c9a2969ecb"},
+                 Row{"gitpkg@git+http://127.0.0.1:48732/repo.git#4899ba454abb2c3ecdbda9614ef978fa98c7654c",
+                     "gitpkg@git+http+++127.0.0.1+48732+repo.git+4899ba454abb2c3ecdbda9614ef978fa98c7654c_"
+                     "2d2564c5529a76afee6be61059264edd"},
+                 Row{"gitsub@git+http://127.0.0.1:48732/repo.git#4899ba454abb2c3ecdbda9614ef978fa98c7654c&path:packages/sub",
+                     "gitsub@git+http+++127.0.0.1+48732+repo.git+4899ba454abb2c3ecdbda9614ef978fa98c7654c&pat_"
+                     "ee913c83af573d1d7c09321534e016aa"}}) {
     CAPTURE(r.in);
     CHECK(SlotName::from_text(r.in).str() == r.out);
   }

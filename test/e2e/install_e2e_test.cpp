@@ -1135,3 +1135,161 @@ TEST_CASE("ndjson: pnpm's event kinds on stderr, with time, and the counts of a 
   CHECK(kinds["pnpm:package-manifest"] == 1);
   CHECK(kinds["pnpm:execution-time"] == 1);
 }
+
+// ---------------------------------------------------------------- directory, git, patches
+#include <sys/stat.h>
+
+#include "tarn/core/types.hpp"
+
+namespace {
+
+std::vector<uint8_t> file_bytes(const std::string& path) {
+  std::string s = read_file(path);
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+}
+
+// fixtures/kinds served on 127.0.0.1: the registry tarballs and, for git's dumb HTTP
+// protocol, the files of a bare repository. The fixture was resolved by pnpm 12.21 with
+// both on 127.0.0.1:48733; its port is rewritten to this server's everywhere.
+struct KindsWorld {
+  static constexpr const char* kPort0 = "127.0.0.1:48733";
+  static constexpr const char* kCommit = "4899ba454abb2c3ecdbda9614ef978fa98c7654c";
+  std::string fx = std::string(TARN_SOURCE_DIR) + "/fixtures/kinds";
+  RegistryServer server;
+  TempDir tmp;
+  std::string ws = tmp.path() + "/ws", project = ws + "/project", store = tmp.path() + "/store";
+  std::string port = server.url().substr(7, server.url().size() - 8);  // "127.0.0.1:<port>"
+  std::string commit;
+
+  KindsWorld() {
+    namespace sfs = std::filesystem;
+    for (const char* n : {"leftpad", "patchme"})
+      server.put(std::string("/") + n + "/-/" + n + "-1.0.0.tgz", file_bytes(fx + "/registry/" + n + "-1.0.0.tgz"));
+    auto made = run_shell("sh '" + fx + "/make-git-repo.sh' '" + fx + "/git-pkg' '" + tmp.path() + "/git'", tmp.path());
+    commit = made.output.substr(0, 40);
+    std::string bare = tmp.path() + "/git/repo.git";
+    for (auto& e : sfs::recursive_directory_iterator(bare))
+      if (e.is_regular_file()) server.put("/repo.git/" + e.path().lexically_relative(bare).string(), file_bytes(e.path()));
+    // git asks for the smart protocol first; a plain body makes it fall back to dumb HTTP.
+    server.put("/repo.git/info/refs?service=git-upload-pack", file_bytes(bare + "/info/refs"));
+    sfs::create_directories(ws);
+    sfs::copy(fx + "/project", project, sfs::copy_options::recursive);
+    sfs::copy(fx + "/local-pkg", ws + "/local-pkg", sfs::copy_options::recursive);
+    write_file(ws + "/local-pkg/node_modules/junk/a.js", "never packed\n");
+    for (const char* f : {"/package.json", "/pnpm-lock.yaml"}) {
+      std::string text = read_file(project + f);
+      replace_all(text, kPort0, port);
+      write_file(project + f, text);
+    }
+    write_file(project + "/.npmrc", "registry=" + server.url() + "\n");
+  }
+
+  Run install(const std::string& extra = "") {
+    return run("install --frozen-lockfile --store-dir '" + store + "' --reporter=append-only " + extra, project);
+  }
+
+  // pnpm's listing with this server's port: the git slots' names hash their key, port included.
+  std::vector<std::string> expected() const {
+    std::string text = read_file(fx + "/pnpm-layout.txt");
+    for (std::string key : {std::string("gitpkg@git+http://") + kPort0 + "/repo.git#" + kCommit,
+                            std::string("gitsub@git+http://") + kPort0 + "/repo.git#" + kCommit + "&path:packages/sub"}) {
+      std::string now = key;
+      replace_all(now, kPort0, port);
+      replace_all(text, tarn::SlotName::from_text(key).str(), tarn::SlotName::from_text(now).str());
+    }
+    std::vector<std::string> lines;
+    for (size_t i = 0, j; i < text.size(); i = j + 1) {
+      j = text.find('\n', i);
+      if (j == std::string::npos) j = text.size();
+      if (j > i) lines.push_back(text.substr(i, j - i));
+    }
+    return sorted(lines);
+  }
+
+  size_t git_requests() const {
+    size_t n = 0;
+    for (auto& r : server.received()) n += r.target.rfind("/repo.git/", 0) == 0;
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("kinds: directory, git and patched dependencies laid out as pnpm 12.21 does, and they run") {
+  KindsWorld w;
+  REQUIRE(w.commit == KindsWorld::kCommit);  // the fixture's repository has the lockfile's commit
+  auto r = w.install();
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(layout_listing(w.project) == w.expected());
+  // pnpm's summary: a git dependency by its package version, a directory by its specifier.
+  CHECK(r.output.find("+ gitpkg 0.1.0") != std::string::npos);
+  CHECK(r.output.find("+ local-pkg file:../local-pkg") != std::string::npos);
+  std::string pkg = w.project + "/node_modules/";
+  // The patch is in the slot's copy, the store keeps patchme as published.
+  CHECK(read_file(pkg + "patchme/index.js") == "module.exports = \"patched\";\n");
+  CHECK(read_file(pkg + "patchme/added.txt") == "new\n");
+  // git: the package's packlist (files: index.js, lib), and the path: package without its
+  // .gitignore'd file.
+  CHECK(read_file(pkg + "gitpkg/lib/x.js") == "x\n");
+  CHECK_FALSE(std::filesystem::exists(pkg + "gitpkg/test/t.js"));
+  CHECK(std::filesystem::exists(pkg + "gitsub/index.js"));
+  CHECK_FALSE(std::filesystem::exists(pkg + "gitsub/ignored.js"));
+  // The directory dependency's files are hard links to its own, bins made executable there.
+  struct stat a, b;
+  REQUIRE(::stat((pkg + "local-pkg/lib/index.js").c_str(), &a) == 0);
+  REQUIRE(::stat((w.ws + "/local-pkg/lib/index.js").c_str(), &b) == 0);
+  CHECK(a.st_ino == b.st_ino);
+  REQUIRE(::stat((w.ws + "/local-pkg/bin/lp.js").c_str(), &b) == 0);
+  CHECK((b.st_mode & 0111) != 0);
+  if (std::system("node --version > /dev/null 2>&1") == 0) {
+    auto js = run_shell("node -e \"console.log(require('local-pkg'), require('patchme'), require('gitpkg'), "
+                        "require('gitsub'))\"",
+                        w.project);
+    CHECK(js.output == "local: pkg patched from git sub\n");
+    CHECK(run_shell("node_modules/.bin/lp", w.project).output == "local: pkg\n");
+  }
+  // A second install clones nothing: the git packages come from the store, which
+  // `store prune` keeps for this project.
+  size_t git = w.git_requests();
+  CHECK(git > 0);
+  auto pruned = run("store prune --store-dir '" + w.store + "'", w.project);
+  INFO(pruned.output);
+  CHECK(pruned.status == 0);
+  std::filesystem::remove_all(w.project + "/node_modules");
+  auto again = w.install();
+  INFO(again.output);
+  REQUIRE(again.status == 0);
+  CHECK(w.git_requests() == git);
+  CHECK(layout_listing(w.project) == w.expected());
+  CHECK(read_file(pkg + "patchme/index.js") == "module.exports = \"patched\";\n");
+}
+
+TEST_CASE("kinds: an edited patch fails the frozen check; a patch that does not apply is ERR_PNPM_PATCH_FAILED") {
+  KindsWorld w;
+  std::string patch = w.project + "/patches/patchme@1.0.0.patch";
+  std::string text = read_file(patch);
+  replace_all(text, " exports.a = 1;", " exports.a = 7;");  // context the package does not have
+  write_file(patch, text);
+  auto r = w.install();
+  CHECK(r.status == 1);
+  CHECK(r.output.find("ERR_PNPM_LOCKFILE_CONFIG_MISMATCH") != std::string::npos);
+  CHECK(r.output.find("\"patchedDependencies\"") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules/.modules.yaml"));
+  // With the lockfile recording the edited patch's hash, the install gets to the patch.
+  std::string hash = run_shell("sha256sum patches/patchme@1.0.0.patch", w.project).output.substr(0, 64);
+  std::string lock = read_file(w.project + "/pnpm-lock.yaml");
+  replace_all(lock, "1fdda25c4820fce988f0d549c1cd3b176f88a05504ca1dba84ae692614e26fab", hash);
+  write_file(w.project + "/pnpm-lock.yaml", lock);
+  r = w.install();
+  INFO(r.output);
+  CHECK(r.status == 1);
+  CHECK(r.output.find("ERR_PNPM_PATCH_FAILED") != std::string::npos);
+  CHECK(r.output.find("Could not apply patch " + patch) != std::string::npos);
+  CHECK(r.output.find("lib/util.js: error applying hunk #1") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules/.modules.yaml"));
+}

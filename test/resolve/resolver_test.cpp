@@ -173,3 +173,31 @@ TEST_CASE("save specifiers keep the operator a range pinned to, as pnpm's add an
   CHECK(version_range(*Version::parse("1.0.0"), std::nullopt, std::nullopt, style_of_prefix("")) == "1.0.0");
   CHECK(version_range(*Version::parse("1.0.0"), std::nullopt, std::nullopt, style_of_prefix("~")) == "~1.0.0");
 }
+
+TEST_CASE("the compatibility database adds what a package forgot, never overriding it") {
+  TableSource src;
+  // @yarnpkg/extensions: `react-scripts@*` gets the peer `eslint: *`;
+  // `gatsby-core-utils@<2.14.0-next.1` gets `got: 8.3.2`.
+  src.add(doc("react-scripts", {{"4.0.3"}}));
+  src.add(doc("gatsby-core-utils", {{"2.13.0", {{"got", "^11.0.0"}}}, {"3.0.0"}}));
+  src.add(doc("got", {{"8.3.2"}, {"11.8.6"}}));
+  src.add(doc("@babel/runtime", {{"7.14.8"}}));
+  for (bool db : {true, false}) {
+    ResolveInput in;
+    in.compat_db = db;
+    in.auto_install_peers = false;
+    in.projects.push_back({ImporterId("."), "/p", {}});
+    in.projects[0].manifest.dependencies = {{"react-scripts", "4.0.3"}, {"gatsby-core-utils", "2.13.0"}};
+    auto t = resolve_tree(in, src);
+    REQUIRE(t);
+    INFO("compat db " << db);
+    std::map<std::string, const ResolvedPackage*> by;
+    for (auto& p : t->packages) by[p.id()] = &p;
+    REQUIRE(by.count("react-scripts@4.0.3"));
+    bool has_eslint_peer = false;
+    for (auto& peer : by["react-scripts@4.0.3"]->peers) has_eslint_peer |= peer.name == "eslint";
+    CHECK(has_eslint_peer == db);
+    CHECK(by.count("got@11.8.6") == 1);  // the package's own range wins over the database's
+    CHECK(by.count("got@8.3.2") == 0);
+  }
+}

@@ -79,7 +79,9 @@ void keys_in_use(const std::string& project, const Settings& s, std::set<std::st
   auto lf = Lockfile::load(fs::join(project, "node_modules/.pnpm/lock.yaml"));
   if (!lf) return;
   for (auto& [key, m] : lf->packages) {
-    if (m.integrity) keep.insert(StoreKey::from_integrity(*m.integrity).rel());
+    if (m.resolution == ResolutionKind::Directory) continue;  // never in the store
+    if (m.resolution == ResolutionKind::Git) keep.insert(StoreKey::from_git(m.git_repo, m.git_commit, m.git_path).rel());
+    else if (m.integrity) keep.insert(StoreKey::from_integrity(*m.integrity).rel());
     else if (!m.tarball.empty()) keep.insert(StoreKey::from_url(m.tarball.str()).rel());
     else if (auto dp = DepPath::parse(key))
       keep.insert(StoreKey::from_url(s.tarball_url(dp->name(), dp->version()).str()).rel());

@@ -137,6 +137,7 @@ std::string Settings::fingerprint() const {
     for (auto& v : supported_architectures->libc) f += "libc=" + v + "\n";
   }
   f += "vsmax=" + std::to_string(virtual_store_dir_max_length) + "\n";
+  for (auto& [k, v] : patched_dependencies) f += "patch=" + k + "=" + v + "\n";
   return f;
 }
 
@@ -146,6 +147,13 @@ std::string default_store_dir() {
   if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return fs::join(x, "tarn/store");
   const char* home = std::getenv("HOME");
   return fs::join(home && *home ? home : "/tmp", ".local/share/tarn/store");
+}
+
+std::string default_cache_dir() {
+  if (const char* x = std::getenv("TARN_CACHE_DIR"); x && *x) return x;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::join(x, "tarn");
+  const char* home = std::getenv("HOME");
+  return fs::join(home && *home ? home : "/tmp", ".cache/tarn");
 }
 
 static std::string expand_env(std::string_view v) {
@@ -236,6 +244,9 @@ void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir
     else if (apply_credential(s, key, val)) {
     }
     else if (key == "store-dir" || key == "storeDir") s.store_dir = fs::normalize(fs::join(base_dir, val));
+    else if (key == "cache-dir" || key == "cacheDir") s.cache_dir = fs::normalize(fs::join(base_dir, val));
+    else if (key == "offline") s.offline = val == "true";
+    else if (key == "prefer-offline" || key == "preferOffline") s.prefer_offline = val == "true";
     else if (key == "hoist-pattern[]" || key == "hoist-pattern") {
       if (!reset_hoist) s.hoist_pattern.clear(), reset_hoist = true;
       s.hoist_pattern.push_back(val);
@@ -302,6 +313,9 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
   try {
     std::string base = fs::dirname(path);
     if (auto n = root["storeDir"]) s.store_dir = fs::normalize(fs::join(base, n.Scalar()));
+    if (auto n = root["cacheDir"]) s.cache_dir = fs::normalize(fs::join(base, n.Scalar()));
+    if (auto n = root["offline"]) s.offline = n.as<bool>();
+    if (auto n = root["preferOffline"]) s.prefer_offline = n.as<bool>();
     if (auto n = root["registry"]) s.registry = with_slash(n.Scalar());
     if (auto n = root["hoistPattern"]) s.hoist_pattern = yaml_list(n);
     if (auto n = root["publicHoistPattern"]) s.public_hoist_pattern = yaml_list(n);
@@ -321,6 +335,8 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
     if (auto n = root["minimumReleaseAgeExclude"]) s.minimum_release_age_exclude = yaml_list(n);
     if (auto n = root["overrides"]; n && n.IsMap())
       for (auto kv : n) s.overrides[kv.first.Scalar()] = kv.second.Scalar();
+    if (auto n = root["patchedDependencies"]; n && n.IsMap())
+      for (auto kv : n) s.patched_dependencies[kv.first.Scalar()] = kv.second.Scalar();
     if (auto n = root["allowBuilds"]; n && n.IsMap())
       for (auto kv : n) s.allow_builds[kv.first.Scalar()] = kv.second.IsScalar() && kv.second.Scalar() == "true";
     for (auto& name : yaml_list(root["onlyBuiltDependencies"])) s.allow_builds[name] = true;
@@ -342,6 +358,7 @@ Result<Settings> load_settings(const std::string& project_dir, const CliOverride
   Settings s;
   s.project_dir = fs::absolute(project_dir);
   s.store_dir = default_store_dir();
+  s.cache_dir = default_cache_dir();
   std::string user_rc;
   if (const char* u = std::getenv("NPM_CONFIG_USERCONFIG"); u && *u) user_rc = u;
   else if (const char* h = std::getenv("HOME"); h && *h) user_rc = fs::join(h, ".npmrc");
@@ -370,6 +387,7 @@ Result<Settings> load_settings(const std::string& project_dir, const CliOverride
   apply_npmrc(s, env, s.project_dir);
   if (!env.empty()) s.sources.push_back("environment\n" + env);
   if (cli.store_dir) s.store_dir = fs::absolute(*cli.store_dir);
+  if (cli.cache_dir) s.cache_dir = fs::absolute(*cli.cache_dir);
   if (cli.registry) s.registry = with_slash(*cli.registry);
   return s;
 }

@@ -10,7 +10,7 @@ namespace {
 
 // The one table of codes. Names with ERR_PNPM_ are pnpm's own for the same failure;
 // ERR_TARN_ names are tarn's, for failures pnpm reports without a code of its own.
-constexpr std::array<CodeInfo, 43> kCodes{{
+constexpr std::array<CodeInfo, 58> kCodes{{
     {Code::Usage, "ERR_TARN_USAGE", 2, "the command line is wrong (pnpm's parser exits 2 too)"},
     {Code::NoSuchDir, "ERR_TARN_NO_SUCH_DIR", 1, "the project directory does not exist"},
     {Code::NoImporterManifestFound, "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", 1, "no package.json in the project"},
@@ -30,6 +30,7 @@ constexpr std::array<CodeInfo, 43> kCodes{{
     {Code::LockfileConfigMismatch, "ERR_PNPM_LOCKFILE_CONFIG_MISMATCH", 1,
      "a setting recorded in the lockfile differs from the project's"},
     {Code::OutdatedLockfile, "ERR_PNPM_OUTDATED_LOCKFILE", 1, "package.json and the lockfile disagree"},
+    {Code::LockfileWrite, "ERR_PNPM_LOCKFILE_WRITE_FILE", 1, "pnpm-lock.yaml cannot be written"},
     {Code::NoMatchingVersion, "ERR_PNPM_NO_MATCHING_VERSION", 1, "no published version satisfies a wanted range or tag"},
     {Code::PeerDepIssues, "ERR_PNPM_PEER_DEP_ISSUES", 1, "strictPeerDependencies and a peer is missing or unmet"},
     {Code::UnsupportedResolution, "ERR_PNPM_UNSUPPORTED_RESOLUTION_TYPE", 1,
@@ -45,6 +46,23 @@ constexpr std::array<CodeInfo, 43> kCodes{{
     {Code::InvalidIntegrity, "ERR_PNPM_INVALID_TARBALL_INTEGRITY", 1, "an integrity string does not parse"},
     {Code::TarballExtract, "ERR_PNPM_TARBALL_EXTRACT", 1, "a tarball is corrupt or hostile"},
     {Code::NoOfflineTarball, "ERR_PNPM_NO_OFFLINE_TARBALL", 1, "--offline and a package is not in the store"},
+    {Code::GitNotFound, "ERR_PNPM_GIT_FETCHER_GIT_NOT_FOUND", 1, "a git dependency and no `git` on PATH"},
+    {Code::InvalidGitRepository, "ERR_PNPM_INVALID_GIT_REPOSITORY", 1, "a git resolution's repo is not a safe git argument"},
+    {Code::InvalidGitCommit, "ERR_PNPM_INVALID_GIT_COMMIT", 1, "a git resolution's commit is not a 40-digit hex sha"},
+    {Code::GitFetchFailed, "ERR_PNPM_GIT_FETCH_FAILED", 1, "cloning a git dependency's repository failed"},
+    {Code::GitCheckoutFailed, "ERR_PNPM_GIT_CHECKOUT_FAILED", 1, "the pinned commit of a git dependency cannot be checked out"},
+    {Code::GitDepPrepareNotAllowed, "ERR_PNPM_GIT_DEP_PREPARE_NOT_ALLOWED", 1,
+     "a git dependency must run its prepare script and allowBuilds does not approve it"},
+    {Code::InvalidPath, "ERR_PNPM_INVALID_PATH", 1, "a git resolution's path leaves the repository or is not a directory"},
+    {Code::DirectoryFetch, "ERR_TARN_DIRECTORY_FETCH", 1, "a directory (file:) dependency cannot be read"},
+    {Code::PatchNotFound, "ERR_PNPM_PATCH_NOT_FOUND", 1, "a patchedDependencies file does not exist"},
+    {Code::InvalidPatch, "ERR_PNPM_INVALID_PATCH", 1, "a patch file is not a unified diff tarn can read"},
+    {Code::PatchFailed, "ERR_PNPM_PATCH_FAILED", 1, "a patch does not apply to the package it patches"},
+    {Code::NoOfflineMeta, "ERR_PNPM_NO_OFFLINE_META", 1, "--offline and a package's metadata is not in the cache"},
+    {Code::MetaNotModifiedWithoutCache, "ERR_PNPM_META_NOT_MODIFIED_WITHOUT_CACHE", 1,
+     "the registry answered 304 to a request that had no cached metadata to reuse"},
+    {Code::MetadataDecode, "ERR_PNPM_RESOLVING_NPM_RESOLVER_DECODE_ERROR", 1,
+     "a registry metadata document (packument) does not parse"},
     {Code::ReadFromStore, "ERR_PNPM_READ_FROM_STORE", 1, "a store entry cannot be read"},
     {Code::StoreWrite, "ERR_TARN_STORE_WRITE", 1, "a package cannot be written into the store"},
     {Code::StoreDamaged, "ERR_TARN_STORE_DAMAGED", 1, "tarn store status found damaged packages"},

@@ -218,6 +218,20 @@ static std::string sha256_hex32(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// Whether a dependency path's version is a URL ("name@https://...", "name@git+ssh://..."):
+// a ':' before any peer suffix, other than a file: path.
+bool url_version(std::string_view dep_path) {
+  size_t at = dep_path.size() > 1 ? dep_path.find('@', 1) : std::string_view::npos;
+  if (at == std::string_view::npos) return false;
+  std::string_view v = dep_path.substr(at + 1);
+  v = v.substr(0, v.find('('));
+  return v.find(':') != std::string_view::npos && v.substr(0, 5) != "file:";
+}
+
+}  // namespace
+
 SlotName SlotName::from(const DepPath& p, size_t max_length) { return from_text(p.str(), max_length); }
 
 // pnpm's depPathToFilename: escape path-hostile characters, flatten the peer suffix with
@@ -259,6 +273,16 @@ SlotName SlotName::from_text(std::string_view dep_path, size_t max_length) {
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
   bool shorten = f.size() > max_length || (f != lower && f.compare(0, 5, "file+") != 0);
   SlotName n;
+  if (url_version(dep_path)) {
+    // pnpm 12.21 names the slot of a URL-resolved package (a tarball URL, git) by the
+    // escaped key, cut at max_length - 33, plus the sha256 of the key as written, even when
+    // it is short (measured: leftpad@http://127.0.0.1:48731/leftpad/-/leftpad-1.0.0.tgz ->
+    // leftpad@http+++127.0.0.1+48731+leftpad+-+leftpad-1.0.0.tgz_fdbee042...).
+    size_t cap = std::min(max_length > 33 ? max_length - 33 : 0, f.size());
+    while (cap > 0 && cap < f.size() && (static_cast<unsigned char>(f[cap]) & 0xC0) == 0x80) --cap;
+    n.s_ = f.substr(0, cap) + "_" + sha256_hex32(dep_path);
+    return n;
+  }
   if (!shorten) {
     n.s_ = std::move(f);
   } else {
@@ -288,6 +312,10 @@ StoreKey StoreKey::from_url(std::string_view url) {
   StoreKey k;
   k.rel_ = h.substr(0, 2) + "/" + h.substr(2) + "-url";
   return k;
+}
+
+StoreKey StoreKey::from_git(std::string_view repo, std::string_view commit, std::string_view path) {
+  return from_url("git:" + std::string(repo) + "#" + std::string(commit) + "&path:" + std::string(path));
 }
 
 }  // namespace tarn

@@ -53,10 +53,46 @@ void decide_builds(InstallContext& cx) {
   }
 }
 
+namespace {
+
+// "name@1.0.0" -> "name"; "@scope/name@^1" -> "@scope/name"; "name" -> "name".
+std::string_view selector_name(std::string_view selector) {
+  size_t at = selector.size() > 1 ? selector.find('@', 1) : std::string_view::npos;
+  return selector.substr(0, at);
+}
+
+}  // namespace
+
+Result<void> decide_patches(InstallContext& cx) {
+  auto& b = cx.builds;
+  b.patch.assign(cx.plan.packages.size(), -1);
+  b.patched_count = 0;
+  for (size_t i = 0; i < cx.plan.packages.size(); ++i) {
+    const DepPath& key = cx.plan.packages[i].snapshot->key;
+    // pnpm puts the patch's hash in the snapshot key: "name@1.0.0(patch_hash=<hex>)".
+    std::string_view peers = key.peers();
+    size_t at = peers.find("(patch_hash=");
+    if (at == std::string_view::npos) continue;
+    std::string_view hash = peers.substr(at + 12);
+    hash = hash.substr(0, hash.find(')'));
+    for (size_t k = 0; k < cx.patches.size() && b.patch[i] < 0; ++k)
+      if (cx.patches[k].hash == hash && selector_name(cx.patches[k].selector) == key.name().str())
+        b.patch[i] = static_cast<int>(k);
+    // The frozen check made the lockfile's patch list the project's; a key whose hash is
+    // not in it is a lockfile pnpm would not write.
+    if (b.patch[i] < 0)
+      return Error::failed(Code::PatchNotFound, "Cannot apply patch for " + key.str() +
+                                                    ": patch file path is missing (no patchedDependencies entry has "
+                                                    "this hash)");
+    ++b.patched_count;
+  }
+  return {};
+}
+
 Result<void> reset_build_dirs(const InstallContext& cx) {
   if (!cx.modules_existed) return {};
   for (size_t i = 0; i < cx.plan.packages.size(); ++i)
-    if (cx.builds.approved[i])
+    if (cx.builds.private_copy(i))
       if (auto r = fs::remove_all(fs::join(cx.root_dir, cx.plan.packages[i].pkg_dir)); !r) return r;
   return {};
 }

@@ -4,6 +4,8 @@
 // imported by copy: its scripts write into its own directory and must never reach a
 // store blob that other projects share.
 #include <optional>
+
+#include "tarn/core/error.hpp"
 #include <string_view>
 #include <vector>
 
@@ -22,7 +24,11 @@ std::optional<bool> build_allowed(const Settings& s, std::string_view name, std:
 // not ignored). The only place that decision is made; fills cx.builds.
 void decide_builds(InstallContext& cx);
 
-// Removes the directories of approved packages left by an earlier install (built, or half
+// Per planned package: the patchedDependencies entry whose hash its snapshot key carries
+// ("(patch_hash=...)"); fills cx.builds.patch. ERR_PNPM_PATCH_NOT_FOUND when none does.
+Result<void> decide_patches(InstallContext& cx);
+
+// Removes the directories of approved (and patched) packages left by an earlier install (built, or half
 // built by a failed run), so the import below starts from the store's pristine files.
 // Runs before the directory sub-pass recreates them.
 Result<void> reset_build_dirs(const InstallContext& cx);

@@ -39,6 +39,16 @@ struct Sources {
   // One download per missing tarball: the packages (slots) it fills. Two slots of one
   // package (different peers) share a tarball.
   std::vector<std::vector<size_t>> downloads;
+  // Likewise one clone per missing git package (git_fetch.cpp).
+  std::vector<std::vector<size_t>> git_fetches;
+};
+
+// One pnpm-workspace.yaml patchedDependencies entry, its file read once (read_inputs).
+struct PatchFile {
+  std::string selector;  // "name@1.0.0", "name@^1" or "name"
+  std::string path;      // absolute
+  std::string text;
+  std::string hash;      // pnpm's: sha256 hex of the text with CRLF read as LF
 };
 
 // Which planned packages will build (allowBuilds approved, scripts not ignored): decided
@@ -46,6 +56,11 @@ struct Sources {
 struct Builds {
   std::vector<char> approved;  // per plan.packages index
   size_t approved_count = 0;
+  // The patch each package gets (index into InstallContext::patches), -1 for none. A
+  // patched package is imported by copy, as an approved one: the patch writes into it.
+  std::vector<int> patch;
+  size_t patched_count = 0;
+  bool private_copy(size_t i) const { return approved[i] || patch[i] >= 0; }
 };
 
 struct InstallContext {
@@ -59,6 +74,7 @@ struct InstallContext {
   std::vector<Project> projects;  // the root first, then workspace packages by id
   size_t selected_count = 0;      // projects --filter selected (all of them without one)
   bool manifests_parsed = false;  // a filtered install parses them before its up-to-date check
+  std::vector<PatchFile> patches;  // by selector
   std::string identity;           // hash of every input that decides the tree
   Lockfile lockfile;
   InstallPlan plan;

@@ -12,9 +12,14 @@
 #include <condition_variable>
 #include <mutex>
 
+#include <set>
+
 #include "builds.hpp"
+#include "git_fetch.hpp"
 #include "passes.hpp"
 #include "tarn/linker/layout.hpp"
+#include "tarn/linker/patch.hpp"
+#include "tarn/store/packlist.hpp"
 #include "tarn/tarball/tarball.hpp"
 
 namespace tarn {
@@ -28,9 +33,52 @@ struct LinkRun {
   int fd() const { return cx.root_fd->fd(); }
 };
 
-// A package whose build will run gets private files (builds.hpp); the rest hard links.
+// A package whose build will run, or that a patch edits, gets private files (builds.hpp);
+// the rest hard links.
 ImportMethod import_method(const InstallContext& cx, size_t i) {
-  return cx.builds.approved[i] ? ImportMethod::CloneOrCopy : ImportMethod::Link;
+  return cx.builds.private_copy(i) ? ImportMethod::CloneOrCopy : ImportMethod::Link;
+}
+
+// Imports one slot's files, then applies its patch: pnpm patches the slot's copy, the
+// store keeps the package as published.
+Result<void> import_slot(LinkRun& run, size_t i, int pkg_fd, const PackageIndex& index,
+                         const std::vector<std::string>* sources = nullptr) {
+  InstallContext& cx = run.cx;
+  const PlannedPackage& p = cx.plan.packages[i];
+  if (auto r = import_package(pkg_fd, index, run.fd(), p, import_method(cx, i), sources); !r) return r;
+  if (int k = cx.builds.patch[i]; k >= 0) {
+    const PatchFile& patch = cx.patches[static_cast<size_t>(k)];
+    if (auto r = apply_patch(patch.text, patch.path, fs::join(cx.root_dir, p.pkg_dir)); !r) return r;
+  }
+  cx.rep.added(p.pkg_dir);
+  return {};
+}
+
+// A directory dependency: its packlist, hard-linked from the directory itself, as pnpm's
+// directory fetcher hands the source files to the importer. pnpm makes bins executable
+// through those links, so the source files get the exec bit too.
+Result<void> import_directory(LinkRun& run, size_t i) {
+  InstallContext& cx = run.cx;
+  const std::string& rel = cx.plan.packages[i].meta->directory;
+  std::string dir = fs::normalize(rel.starts_with("/") ? rel : fs::join(cx.root_dir, rel));
+  auto files = packlist(dir);
+  if (!files) return files.error();
+  auto src = fs::Dir::open(dir);
+  if (!src) return src.error();
+  PackageIndex index;
+  std::vector<std::string> sources;
+  std::set<std::string> dirs;
+  for (auto& f : *files) {
+    for (size_t k = f.path.find('/'); k != std::string::npos; k = f.path.find('/', k + 1))
+      if (dirs.insert(f.path.substr(0, k)).second) index.entries.push_back({f.path.substr(0, k), true, false, 0});
+    if (f.bin)
+      if (int e = fs::add_exec_bits_at(src->fd(), f.source.c_str()); e)
+        return Error::failed(Code::DirectoryFetch, "failed to make " + fs::join(dir, f.source) + " executable: " +
+                                                       fs::errno_text(e));
+    index.entries.push_back({f.path, false, false, 0});
+    sources.push_back(f.source);
+  }
+  return import_slot(run, i, src->fd(), index, &sources);
 }
 
 // Extracts one downloaded tarball into the store and imports it into every slot it fills.
@@ -50,11 +98,28 @@ void store_and_import(LinkRun& run, const std::vector<size_t>& slots, const net:
     cx.store->abort(*staging);
     return run.errs.add(dir.error());
   }
-  for (size_t i : slots) {
-    if (auto r = import_package(dir->fd(), *index, run.fd(), cx.plan.packages[i], import_method(cx, i)); !r)
-      return run.errs.add(r.error());
-    cx.rep.added(cx.plan.packages[i].pkg_dir);
+  for (size_t i : slots)
+    if (auto r = import_slot(run, i, dir->fd(), *index); !r) return run.errs.add(r.error());
+}
+
+// Clones one git package into the store (git_fetch.cpp), then imports it into its slots.
+void fetch_git_and_import(LinkRun& run, const std::vector<size_t>& slots) {
+  InstallContext& cx = run.cx;
+  const PlannedPackage& p = cx.plan.packages[slots.front()];
+  auto staging = cx.store->begin();
+  if (!staging) return run.errs.add(staging.error());
+  auto index = fetch_git(cx, p, staging->dir.fd());
+  if (!index) {
+    cx.store->abort(*staging);
+    return run.errs.add(index.error());
   }
+  auto dir = cx.store->commit(*staging, p.store_key, *index);
+  if (!dir) {
+    cx.store->abort(*staging);
+    return run.errs.add(dir.error());
+  }
+  for (size_t i : slots)
+    if (auto r = import_slot(run, i, dir->fd(), *index); !r) return run.errs.add(r.error());
 }
 
 // Queues every download; each finished body becomes a TBB task. The fetcher holds back
@@ -62,6 +127,8 @@ void store_and_import(LinkRun& run, const std::vector<size_t>& slots, const net:
 // network thread never waits on extraction.
 void start_cold(LinkRun& run) {
   InstallContext& cx = run.cx;
+  for (const std::vector<size_t>& slots : cx.sources.git_fetches)
+    run.cold_tasks.run([&run, &slots] { fetch_git_and_import(run, slots); });
   for (const std::vector<size_t>& slots : cx.sources.downloads) {
     const PlannedPackage& first = cx.plan.packages[slots.front()];
     net::Request req{first.tarball_url.str(), cx.settings.authorization_for(first.tarball_url.str()),
@@ -85,13 +152,15 @@ void link_slots_and_warm(LinkRun& run) {
   tbb::parallel_for_each(cx.plan.packages.begin(), cx.plan.packages.end(), [&](const PlannedPackage& p) {
     if (auto r = link_slot(p, run.fd()); !r) return run.errs.add(r.error());
     size_t i = static_cast<size_t>(&p - cx.plan.packages.data());
+    if (p.meta->resolution == ResolutionKind::Directory) {
+      if (auto r = import_directory(run, i); !r) run.errs.add(r.error());
+      return;
+    }
     if (cx.sources.cold[i]) return;
     auto stored = cx.store->load(p.store_key);
     if (!stored) return run.errs.add(stored.error());
-    if (auto r = import_package(stored->dir.fd(), stored->index, run.fd(), p, import_method(cx, i)); !r)
-      return run.errs.add(r.error());
     cx.rep.reused(p.snapshot->key.str());
-    cx.rep.added(p.pkg_dir);
+    if (auto r = import_slot(run, i, stored->dir.fd(), stored->index); !r) return run.errs.add(r.error());
   });
   run.errs.add_all(link_top_level(cx.plan, run.fd()));
 }
@@ -119,7 +188,7 @@ Result<void> fetch_and_link(InstallContext& cx) {
       }
     }
   } drain_on_exit{run};
-  if (cx.builds.approved_count) {
+  if (cx.builds.approved_count || cx.builds.patched_count) {
     PassTimer t(cx.rep, "fetch-and-link/reset-build-dirs");
     if (auto r = reset_build_dirs(cx); !r) return r;
   }

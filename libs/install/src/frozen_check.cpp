@@ -1,6 +1,7 @@
 // Pass frozen-check: every project's package.json against its lockfile importer, as
 // pnpm's frozen-lockfile check does; then a refusal of what tarn cannot install yet, so
 // that no input ends in a wrong tree with exit status 0.
+#include <map>
 #include <optional>
 #include <set>
 
@@ -13,9 +14,30 @@ namespace {
 // pnpm's getOutdatedLockfileSetting, for the settings tarn reads: a lockfile resolved with
 // other overrides or peer settings would give another tree than the project asks for.
 std::optional<std::string_view> mismatched_setting(const InstallContext& cx) {
-  if (cx.lockfile.overrides != cx.settings.overrides) return "overrides";
+  // pnpm compares overrides as maps: the order they were declared in does not matter.
+  std::map<std::string, std::string> recorded(cx.lockfile.overrides.begin(), cx.lockfile.overrides.end());
+  if (recorded != cx.settings.overrides) return "overrides";
+  // The lockfile records each patch's hash: an edited patch, or another set of patches,
+  // would give other files than the lockfile was resolved with.
+  std::map<std::string, std::string> patches;
+  for (auto& p : cx.patches) patches[p.selector] = p.hash;
+  if (cx.lockfile.patched_dependencies != patches) return "patchedDependencies";
   if (cx.lockfile.auto_install_peers != cx.settings.auto_install_peers) return "settings.autoInstallPeers";
   return std::nullopt;
+}
+
+// The resolutions tarn fetches: registry and tarball (through the fetcher), git (the git
+// CLI, git_fetch.cpp) and directory (local files, hard-linked). A git or directory entry
+// without its fields is refused with the kinds tarn does not know.
+bool fetchable(const PackageMeta& m) {
+  switch (m.resolution) {
+    case ResolutionKind::Registry:
+    case ResolutionKind::Tarball: return true;
+    case ResolutionKind::Directory: return !m.directory.empty();
+    case ResolutionKind::Git: return !m.git_repo.empty() && !m.git_commit.empty();
+    case ResolutionKind::Other: break;
+  }
+  return false;
 }
 
 }  // namespace
@@ -48,11 +70,6 @@ Result<void> check_frozen(const InstallContext& cx) {
 
 Result<void> check_supported(const InstallContext& cx) {
   const Lockfile& lf = cx.lockfile;
-  if (!lf.patched_dependencies.empty())
-    return Error::failed(Code::Unsupported, "failed to install " + cx.lockfile_path + ": patchedDependencies (" +
-                                                lf.patched_dependencies.front() +
-                                                (lf.patched_dependencies.size() > 1 ? ", ..." : "") +
-                                                ") are not applied by tarn yet; install with pnpm");
   // pnpm installs a tarball-URL dependency the lockfile has no integrity for; so does
   // tarn, and says that its content is not verified.
   for (auto& [key, m] : lf.packages)
@@ -61,8 +78,7 @@ Result<void> check_supported(const InstallContext& cx) {
                   "; its content is not verified");
   std::vector<std::string> bad;
   for (auto& [key, m] : lf.packages)
-    if (m.resolution != ResolutionKind::Registry && m.resolution != ResolutionKind::Tarball)
-      bad.push_back(key + " (" + std::string(resolution_kind_name(m.resolution)) + ")");
+    if (!fetchable(m)) bad.push_back(key + " (" + std::string(resolution_kind_name(m.resolution)) + ")");
   if (bad.empty()) return {};
   std::string msg = "failed to fetch " + std::to_string(bad.size()) +
                     " packages: their resolutions are not supported by tarn yet: " + bad.front();

@@ -30,7 +30,7 @@ Result<void> plan_layout(InstallContext& cx) {
   for (auto& issue : cx.plan.engine_issues) cx.rep.warn(issue);
   report_plan(cx);
   decide_builds(cx);
-  return {};
+  return decide_patches(cx);
 }
 
 }  // namespace tarn

@@ -1,5 +1,7 @@
 // Pass read-inputs: find the workspace root as pnpm does, read the settings, every
 // project's package.json and the lockfile's bytes; and the up-to-date check on them.
+#include <openssl/evp.h>
+
 #include "passes.hpp"
 #include "state.hpp"
 #include "tarn/workspace/projects.hpp"
@@ -21,6 +23,38 @@ Result<Project> read_project(const std::string& root, const std::string& rel) {
   }
   p.manifest_text = std::move(*m);
   return p;
+}
+
+// pnpm's createHexHashFromFile: sha256 of the text, CRLF read as LF.
+std::string patch_hash(std::string_view text) {
+  std::string lf;
+  lf.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i)
+    if (!(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) lf += text[i];
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(lf.data(), lf.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* d = "0123456789abcdef";
+  std::string h;
+  for (unsigned i = 0; i < len; ++i) h += d[md[i] >> 4], h += d[md[i] & 15];
+  return h;
+}
+
+// patchedDependencies paths are relative to the workspace root (pnpm resolves them there).
+Result<void> read_patches(InstallContext& cx) {
+  for (auto& [selector, rel] : cx.settings.patched_dependencies) {
+    PatchFile p{selector, rel.starts_with("/") ? fs::normalize(rel) : fs::normalize(fs::join(cx.root_dir, rel)), {}, {}};
+    auto text = fs::read_file(p.path);
+    if (!text) {
+      if (text.error().is_not_found())
+        return Error::not_found(Code::PatchNotFound, "Patch file not found: " + p.path);
+      return text.error();
+    }
+    p.text = std::move(*text);
+    p.hash = patch_hash(p.text);
+    cx.patches.push_back(std::move(p));
+  }
+  return {};
 }
 
 }  // namespace
@@ -54,11 +88,15 @@ Result<void> read_inputs(InstallContext& cx) {
   cx.selected_count = cx.projects.size();
   if (cx.opts.filtered())
     if (auto r = select_importers(cx); !r) return r;
+  if (auto r = read_patches(cx); !r) return r;
   // Which projects the tree holds is part of its identity: a filtered install, then one
   // of the whole workspace, must not count as up to date.
   std::string manifests;
   for (auto& p : cx.projects)
     manifests += p.id.str() + (p.installed ? "\n" : " (not installed)\n") + p.manifest_text + "\n";
+  // A patch edited since the last install changes the tree (its hash is in the lockfile,
+  // so the frozen check then fails, as pnpm's does).
+  for (auto& p : cx.patches) manifests += "patch " + p.selector + "\n" + p.text + "\n";
   cx.identity = install_identity(cx.lockfile_text, manifests, cx.settings, cx.opts);
   return {};
 }

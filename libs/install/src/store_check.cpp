@@ -4,6 +4,7 @@
 
 #include <unordered_map>
 
+#include "git_fetch.hpp"
 #include "passes.hpp"
 
 namespace tarn {
@@ -29,19 +30,27 @@ Result<void> check_store(InstallContext& cx) {
   tbb::parallel_for(size_t(0), pkgs.size(), [&](size_t i) {
     auto& p = pkgs[i];
     const PackageMeta& m = *p.meta;
-    p.tarball_url = !m.tarball.empty()
-                        ? m.tarball
-                        : cx.settings.tarball_url(p.snapshot->key.name(), p.snapshot->key.version());
-    p.store_key = m.integrity ? StoreKey::from_integrity(*m.integrity) : StoreKey::from_url(p.tarball_url.str());
+    // A directory dependency is linked from its own files (pnpm's directory fetcher):
+    // nothing to fetch, nothing in the store.
+    if (m.resolution == ResolutionKind::Directory) return;
+    if (m.resolution == ResolutionKind::Git) {
+      p.store_key = git_store_key(p);
+    } else {
+      p.tarball_url = !m.tarball.empty() ? m.tarball
+                                         : cx.settings.tarball_url(p.snapshot->key.name(), p.snapshot->key.version());
+      p.store_key = m.integrity ? StoreKey::from_integrity(*m.integrity) : StoreKey::from_url(p.tarball_url.str());
+    }
     src.cold[i] = cx.store->check(p.store_key) != Store::Health::Present;
   });
-  std::unordered_map<std::string_view, size_t> download_of;
+  std::unordered_map<std::string_view, size_t> download_of, git_of;
   for (size_t i = 0; i < pkgs.size(); ++i) {
     if (!src.cold[i]) continue;
     ++src.cold_count;
-    auto [it, fresh] = download_of.emplace(pkgs[i].store_key.rel(), src.downloads.size());
-    if (fresh) src.downloads.emplace_back();
-    src.downloads[it->second].push_back(i);
+    bool git = pkgs[i].meta->resolution == ResolutionKind::Git;
+    auto& groups = git ? src.git_fetches : src.downloads;
+    auto [it, fresh] = (git ? git_of : download_of).emplace(pkgs[i].store_key.rel(), groups.size());
+    if (fresh) groups.emplace_back();
+    groups[it->second].push_back(i);
   }
   if (cx.opts.offline && src.cold_count) return offline_error(cx);
   return {};

@@ -100,7 +100,7 @@ Errors link_top_level(const InstallPlan& plan, int project_fd) {
 }
 
 Result<void> import_package(int pkg_fd, const PackageIndex& index, int project_fd, const PlannedPackage& p,
-                            ImportMethod method) {
+                            ImportMethod method, const std::vector<std::string>* sources) {
   int dst = ::openat(project_fd, p.pkg_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dst < 0) return io_error("open", p.pkg_dir, errno);
   fs::Dir guard(dst);
@@ -113,7 +113,8 @@ Result<void> import_package(int pkg_fd, const PackageIndex& index, int project_f
     if (e.dir) {
       err = fs::mkdir_at(dst, rel);
     } else {
-      std::string blob = PackageIndex::blob_name(file_no++);  // short: no allocation
+      size_t n = file_no++;
+      std::string blob = sources ? (*sources)[n] : PackageIndex::blob_name(n);  // short: no allocation
       if (!copy) {
         err = fs::link_at(pkg_fd, blob.c_str(), dst, rel);
         if (err == EXDEV || err == EPERM || err == EMLINK) {

@@ -266,6 +266,9 @@ void Planner::plan_importer(const Importer& imp) {
         target = fs::relative(fs::dirname(path), pkg_path(t));
         if (planned(t).has_bin) bins.sources.push_back({plan_index_[t], path, false, {}});
         version = d.ref.kind == DepRef::Kind::Alias ? d.ref.target.str() : std::string(d.ref.target.version());
+        // pnpm's summary shows a git dependency's package version ("+ gitpkg 0.1.0").
+        if (const PackageMeta* m = planned(t).meta; m && m->resolution == ResolutionKind::Git && !m->version.empty())
+          version = m->version;
       }
       add_scope_dir(plan_.top_dirs, pi.modules_dir, d.alias);
       plan_.top_links.push_back({std::move(path), std::move(target)});
@@ -286,7 +289,7 @@ void Planner::plan_peer_bins(const Importer& imp, const std::unordered_set<std::
     size_t t = index_of(d.ref.target);
     if (!keep_[t]) continue;
     const Snapshot& s = lf_.snapshots[t];
-    for (auto& peer : lf_.meta(s.key)->peer_dependencies) {
+    for (auto& [peer, range] : lf_.meta(s.key)->peer_dependencies) {
       if (names.count(peer)) continue;
       for (auto* list : {&s.dependencies, &s.optional_dependencies})
         for (auto& dep : *list) {

@@ -11,6 +11,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "compat.hpp"
 #include "walk_internal.hpp"
 
 namespace tarn::resolve {
@@ -281,6 +282,12 @@ size_t Walk::package_for(const std::shared_ptr<const Packument>& doc, const Pack
   p.name = doc->name;
   p.doc = doc;
   p.meta = pv;
+  if (in.compat_db)
+    if (auto ext = extend_manifest(doc->name, *pv)) {
+      p.extended = std::make_shared<const PackageVersion>(std::move(*ext));
+      p.meta = p.extended.get();
+    }
+  pv = p.meta;
   p.peers = own_peers(p.name, *pv, in.auto_install_peers);
   tree.packages.push_back(std::move(p));
   owned.push_back(0);

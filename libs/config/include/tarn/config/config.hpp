@@ -36,6 +36,11 @@ struct SupportedArchitectures {
 struct Settings {
   std::string project_dir;  // absolute
   std::string store_dir;    // absolute
+  // pnpm's cache-dir, where registry metadata is cached (absolute). tarn's own, beside its
+  // store, never pnpm's: default_cache_dir().
+  std::string cache_dir;
+  // pnpm's offline / prefer-offline: metadata from the cache only, or the cache first.
+  bool offline = false, prefer_offline = false;
   std::string registry = "https://registry.npmjs.org/";
   std::map<std::string, std::string> scoped_registries;  // "@scope" -> url ending in '/'
   // Credentials by .npmrc "nerf dart" ("//host/path/"; "" for the default registry).
@@ -65,6 +70,9 @@ struct Settings {
   bool strict_dep_builds = true;
   bool engine_strict = false;
   std::map<std::string, std::string> overrides;  // pnpm-workspace.yaml `overrides`
+  // pnpm-workspace.yaml `patchedDependencies`: selector ("name@1.0.0", "name") -> patch
+  // file, as written (relative to the workspace root unless absolute).
+  std::map<std::string, std::string> patched_dependencies;
   bool auto_install_peers = true;                // auto-install-peers / autoInstallPeers
   // Resolution (pnpm 12's defaults): minimumReleaseAge in minutes (0: off), its exclusions,
   // resolutionMode, dedupePeerDependents, strictPeerDependencies; and how `add` writes
@@ -74,7 +82,7 @@ struct Settings {
   std::string resolution_mode = "highest";
   bool dedupe_peer_dependents = true;
   bool strict_peer_dependencies = false;
-  std::string save_prefix = "^";  // engine-strict / engineStrict: unsupported engines fail
+  std::string save_prefix = "^";
   // pnpm's network retry settings and their defaults (fetch-retries, fetch-retry-factor,
   // fetch-retry-mintimeout, fetch-retry-maxtimeout in ms, fetch-timeout in ms).
   unsigned fetch_retries = 2, fetch_retry_factor = 10;
@@ -94,6 +102,7 @@ struct Settings {
 struct CliOverrides {
   std::optional<std::string> store_dir;
   std::optional<std::string> registry;
+  std::optional<std::string> cache_dir = std::nullopt;
 };
 
 // Reads the config files around `project_dir`; `env` lookups use getenv.
@@ -104,6 +113,9 @@ void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir
 Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std::string& path);
 
 std::string default_store_dir();
+// pnpm's default cache-dir with tarn's name: $TARN_CACHE_DIR, else $XDG_CACHE_HOME/tarn,
+// else ~/.cache/tarn (pnpm: $XDG_CACHE_HOME/pnpm, else ~/.cache/pnpm on Linux).
+std::string default_cache_dir();
 
 // npm_config_* and pnpm_config_* variables of `envp` as .npmrc lines ("store-dir=...").
 std::string environment_npmrc(char** envp);

@@ -88,6 +88,8 @@ class StoreKey {
   static StoreKey from_integrity(const Integrity& i);
   // For resolutions without an integrity (a bare tarball URL): keyed by the URL text.
   static StoreKey from_url(std::string_view url);
+  // For a git resolution: its repository, commit and path inside the repository.
+  static StoreKey from_git(std::string_view repo, std::string_view commit, std::string_view path);
   const std::string& rel() const { return rel_; }  // "ab/cdef...-sha512"
 
  private:

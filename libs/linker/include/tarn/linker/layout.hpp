@@ -20,8 +20,11 @@ Errors link_top_level(const InstallPlan& plan, int project_fd);
 // for packages whose build scripts will write into their own directory: a build must
 // never change a store blob that other projects share.
 enum class ImportMethod { Link, CloneOrCopy };
+// `sources`: the n-th file is read from sources[n] (relative to pkg_fd) instead of the
+// store's blob name: a directory dependency imports from its own files.
 Result<void> import_package(int pkg_fd, const PackageIndex& index, int project_fd, const PlannedPackage& p,
-                            ImportMethod method = ImportMethod::Link);
+                            ImportMethod method = ImportMethod::Link,
+                            const std::vector<std::string>* sources = nullptr);
 
 // Shim text for a bin, as pnpm's shell shim behaves: honour the target's shebang,
 // prefer a `node` next to the shim, and put the hoisted modules on NODE_PATH.

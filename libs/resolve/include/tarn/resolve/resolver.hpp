@@ -38,6 +38,7 @@ struct ResolveInput {
   std::function<std::string(const PkgName&)> registry_for;
   bool auto_install_peers = true;
   bool dedupe_peer_dependents = true;
+  bool compat_db = true;  // !ignoreCompatibilityDb
   bool strict_peer_dependencies = false;
   ResolutionMode mode = ResolutionMode::Highest;
   std::optional<std::chrono::minutes> minimum_release_age = std::chrono::minutes(1440);
@@ -51,7 +52,8 @@ struct ResolveInput {
 struct ResolvedPackage {
   PkgName name;
   std::shared_ptr<const Packument> doc;  // keeps `meta` alive
-  const PackageVersion* meta = nullptr;
+  std::shared_ptr<const PackageVersion> extended;  // the manifest with compat-database fields
+  const PackageVersion* meta = nullptr;            // into `doc`, or `extended`
   struct Edge {
     PkgName alias;
     size_t target = SIZE_MAX;  // SIZE_MAX: dropped (cycle lap, failed optional edge)
