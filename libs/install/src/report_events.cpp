@@ -21,9 +21,8 @@ void report_start(InstallContext& cx) {
   Reporter& rep = cx.rep;
   rep.start_progress(cx.root_dir);
   if (rep.kind() != ReporterKind::Ndjson) return;
-  rep.event("pnpm:scope", fmt::format("\"selected\":{},\"total\":{},\"workspacePrefix\":\"{}\"", cx.projects.size(),
-                                      cx.projects.size(), esc(cx.root_dir)));
   for (auto& p : cx.projects) {
+    if (!p.this_run) continue;
     boost::system::error_code ec;
     auto v = boost::json::parse(p.manifest_text, ec);
     if (!ec)

@@ -231,11 +231,6 @@ Result<void> handle_immature(InstallContext& cx, const std::map<std::string, std
   return {};
 }
 
-void refresh_identity(InstallContext& cx) {
-  std::string manifests;
-  for (auto& p : cx.projects) manifests += p.id.str() + "\n" + p.manifest_text + "\n";
-  cx.identity = install_identity(cx.lockfile_text, manifests, cx.settings, cx.opts);
-}
 
 // Applies add/remove/update to the root package.json (in memory), before resolution.
 Result<std::optional<ManifestDoc>> change_manifest(InstallContext& cx, resolve::PackumentSource& src) {
@@ -269,6 +264,11 @@ resolve::PackumentClientOptions client_options(const InstallContext& cx) {
 }  // namespace
 
 Result<void> resolve_lockfile(InstallContext& cx) {
+  // Refused rather than resolved wrongly: tarn's resolver does not apply overrides yet.
+  if (!cx.settings.overrides.empty())
+    return Error::failed(Code::Unsupported, "failed to resolve " + cx.lockfile_path +
+                                                ": tarn's resolver does not apply `overrides` yet; resolve with pnpm "
+                                                "(installing from an up-to-date lockfile works)");
   if (!cx.fetcher) {
     net::Fetcher::Options fo;
     fo.connections = cx.settings.network_concurrency;
@@ -308,7 +308,7 @@ Result<void> resolve_lockfile(InstallContext& cx) {
   if (!parsed) return parsed.error();
   cx.lockfile = std::move(*parsed);
   cx.has_lockfile = true;
-  refresh_identity(cx);
+  compute_identity(cx);
   return {};
 }
 

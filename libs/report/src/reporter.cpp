@@ -252,6 +252,16 @@ void Reporter::emit(std::string_view level, std::string_view msg, FILE* to) {
   std::fflush(to);
 }
 
+void Reporter::scope(size_t selected, size_t total, std::string_view workspace_prefix) {
+  if (kind_ == ReporterKind::Ndjson)
+    return write_event("pnpm:scope", "debug",
+                       fmt::format("\"selected\":{},\"total\":{},\"workspacePrefix\":\"{}\"", selected, total,
+                                   json_escape(workspace_prefix)));
+  if (selected == 1) return;
+  info(selected == total ? fmt::format("Scope: all {} workspace projects", total)
+                         : fmt::format("Scope: {} of {} workspace projects", selected, total));
+}
+
 void Reporter::info(std::string_view line) { emit("info", line, stdout); }
 void Reporter::warn(std::string_view line) { emit("warn", line, stderr); }
 void Reporter::error(const Error& e) {
