@@ -289,7 +289,9 @@ Result<void> resolve_lockfile(InstallContext& cx) {
     Prefetch& pf;
     ~Drain() { pf.drain(); }
   } drain{pf};
-  in.on_picked = [&pf](const PkgName& n, const resolve::PackageVersion& pv) { pf.pick(n, pv); };
+  // --lockfile-only touches no store: nothing to prefetch.
+  if (!cx.opts.lockfile_only)
+    in.on_picked = [&pf](const PkgName& n, const resolve::PackageVersion& pv) { pf.pick(n, pv); };
   resolve::ResolveReport report;
   auto lf = resolve::resolve(in, client, &report);
   if (!lf) return lf.error();

@@ -44,8 +44,9 @@ PackageMeta package_meta(const ResolveInput& in, const ResolvedPackage& p) {
     m.resolution = ResolutionKind::Tarball;
     m.tarball = pv.tarball;
   }
+  // pnpm drops `*` entries, and engines written as an array (old manifests) altogether.
   for (auto& [k, v] : pv.engines)
-    if (v != "*") m.engines.emplace_back(k, v);
+    if (v != "*" && !k.empty() && !std::all_of(k.begin(), k.end(), ::isdigit)) m.engines.emplace_back(k, v);
   m.cpu = pv.cpu;
   m.os = pv.os;
   m.libc = pv.libc;
