@@ -937,6 +937,8 @@ TEST_CASE("frozen check: settings the lockfile records must match the project's 
 #include <poll.h>
 #include <pty.h>
 
+#include <set>
+
 namespace {
 
 struct Screen {
@@ -998,6 +1000,77 @@ TEST_CASE("terminal: a live progress line at once, pnpm's Packages bar and summa
     bool has_sgr = s.bytes.find("\x1b[3") != std::string::npos || s.bytes.find("\x1b[9") != std::string::npos;
     CHECK(has_sgr == !no_color);
   }
+}
+
+namespace {
+
+// pnpm's pretty-bytes for sizes under 1 GB: "6.00 MB", cut to two decimals.
+std::string mb(size_t n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%zu.%02zu MB", n / 1000000, n % 1000000 / 10000);
+  return buf;
+}
+
+// A project with alpha's graph and `big`, a tarball of 6 MB that does not compress: over
+// pnpm's 5 MiB big-download threshold, where alpha and beta are far under it.
+size_t add_big_package(World& w) {
+  std::string noise(6'000'000, '\0');
+  uint64_t x = 88172645463325252ull;
+  for (auto& c : noise) x ^= x << 13, x ^= x >> 7, x ^= x << 17, c = static_cast<char>(x);
+  auto tgz = make_tgz({{"package/package.json", R"({"name":"big","version":"1.0.0"})"}, {"package/big.bin", noise}});
+  size_t size = tgz.size();
+  std::string integrity = sri_sha512(tgz);
+  w.server.put("/big/-/big-1.0.0.tgz", std::move(tgz));
+  write_file(w.project + "/package.json", R"({"name":"e2e","version":"1.0.0","dependencies":{"alpha":"^1.0.0","@scope/gamma":"^2.0.0","big":"1.0.0"}})");
+  std::string lock = w.lockfile();
+  lock.replace(lock.find("\npackages:\n"), 0, "      big:\n        specifier: 1.0.0\n        version: 1.0.0\n");
+  lock.replace(lock.find("\n  beta@1.0.0:\n    resolution"), 0, "\n  big@1.0.0:\n    resolution: {integrity: " + integrity + "}\n");
+  lock.replace(lock.find("\n  beta@1.0.0: {}"), 0, "\n  big@1.0.0: {}\n");
+  write_file(w.project + "/pnpm-lock.yaml", lock);
+  return size;
+}
+
+}  // namespace
+
+TEST_CASE("terminal: a tarball of 5 MiB or more gets pnpm's Downloading line as it arrives, then its done line") {
+  World w;
+  size_t size = add_big_package(w);
+  RegistryServer::Fault slow;
+  slow.kind = RegistryServer::Fault::Slow;
+  slow.piece_bytes = 600'000;  // 10 pieces, 120 ms apart: about 1.1 s on the wire
+  slow.piece_ms = 120;
+  w.server.fault("/big/-/big-1.0.0.tgz", slow);
+  auto s = run_in_pty("install --frozen-lockfile --store-dir '" + w.store + "'", w.project, {"NO_COLOR=1"});
+  INFO(s.bytes);
+  REQUIRE(s.status == 0);
+  std::string line = "Downloading big@1.0.0: ";
+  std::string total = "/" + mb(size);
+  CHECK(s.bytes.find(line + "0.00 B" + total) != std::string::npos);
+  // Drawn while it arrives: sizes strictly between nothing and all of it.
+  std::set<std::string> partial;
+  for (size_t at = s.bytes.find(line); at != std::string::npos; at = s.bytes.find(line, at + 1)) {
+    std::string shown = s.bytes.substr(at + line.size(), s.bytes.find('/', at) - at - line.size());
+    if (shown != "0.00 B" && shown != mb(size)) partial.insert(shown);
+  }
+  CHECK(partial.size() >= 2);
+  // Then once, for good, above the final progress line; small tarballs get no line.
+  std::string done = line + mb(size) + total + ", done\r\n";
+  REQUIRE(s.bytes.find(done) != std::string::npos);
+  CHECK(s.bytes.find(done) == s.bytes.rfind(done));
+  CHECK(s.bytes.find(done) < s.bytes.find("added 4, done"));  // alpha, beta, gamma, big
+  CHECK(s.bytes.find("Downloading alpha") == std::string::npos);
+  CHECK(s.bytes.find("Downloading beta") == std::string::npos);
+}
+
+TEST_CASE("append-only: a big download's first line and its done line") {
+  World w;
+  size_t size = add_big_package(w);
+  auto r = w.install();
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("Downloading big@1.0.0: 0.00 B/" + mb(size) + "\n") != std::string::npos);
+  CHECK(r.output.find("Downloading big@1.0.0: " + mb(size) + "/" + mb(size) + ", done\n") != std::string::npos);
+  CHECK(r.output.find("\x1b") == std::string::npos);
 }
 
 TEST_CASE("ndjson: pnpm's event kinds on stderr, with time, and the counts of a frozen install") {

@@ -13,10 +13,23 @@
 
 namespace tarn::net {
 
+// What a consumer learns of one request's body while it downloads, on the network thread
+// (pnpm's pnpm:fetching-progress: `started` per attempt, `in_progress` as bytes arrive).
+struct Progress {
+  // An attempt (1, 2, ...) got its response: `size` is its Content-Length, nullopt when the
+  // body is chunked or the attempt failed before a response. Return true to get
+  // `received` for this attempt's body; false costs nothing per read.
+  std::function<bool(unsigned attempt, std::optional<uint64_t> size)> started;
+  // The body bytes received so far, after each read (a few KB to 64 KB). Keep it to a
+  // store or two: it runs between reads on the one network thread.
+  std::function<void(uint64_t received)> received;
+};
+
 struct Request {
   std::string url;
   std::optional<std::string> authorization;  // full header value, e.g. "Bearer x"
   std::string what;                           // for error messages, e.g. "lodash@4.17.21"
+  std::shared_ptr<const Progress> progress = nullptr;  // optional
 };
 
 using Body = std::vector<uint8_t>;
