@@ -17,12 +17,16 @@ std::string esc(std::string_view s) { return Reporter::json_escape(s); }
 
 }  // namespace
 
+// pnpm 12.21's order: scope, package-manifest, context, then the importing_started stage.
 void report_start(InstallContext& cx) {
   Reporter& rep = cx.rep;
-  rep.start_progress(cx.root_dir);
-  if (rep.kind() != ReporterKind::Ndjson) return;
-  rep.event("pnpm:scope", fmt::format("\"selected\":{},\"total\":{},\"workspacePrefix\":\"{}\"", cx.projects.size(),
-                                      cx.projects.size(), esc(cx.root_dir)));
+  if (rep.kind() != ReporterKind::Ndjson) return rep.start_progress(cx.root_dir);
+  // A project outside a workspace is `{"selected":1}`: pnpm names no total and no prefix.
+  if (fs::exists(fs::join(cx.root_dir, "pnpm-workspace.yaml")))
+    rep.event("pnpm:scope", fmt::format("\"selected\":{},\"total\":{},\"workspacePrefix\":\"{}\"", cx.projects.size(),
+                                        cx.projects.size(), esc(cx.root_dir)));
+  else
+    rep.event("pnpm:scope", "\"selected\":1");
   for (auto& p : cx.projects) {
     boost::system::error_code ec;
     auto v = boost::json::parse(p.manifest_text, ec);
@@ -34,6 +38,7 @@ void report_start(InstallContext& cx) {
                                         fs::exists(fs::join(cx.root_dir, geometry::kLockCopy)) ? "true" : "false",
                                         esc(Store::layout_dir(cx.settings.store_dir)),
                                         esc(fs::join(cx.root_dir, geometry::kVirtualStore))));
+  rep.start_progress(cx.root_dir);
 }
 
 void report_plan(InstallContext& cx) {
@@ -58,9 +63,11 @@ void report_stats(InstallContext& cx) {
   cx.rep.stats(added, before.size());
 }
 
+// After the summary's importing_done: pnpm's ignored-scripts, summary and execution-time.
 void report_end(InstallContext& cx, long long started_ms) {
   if (cx.rep.kind() != ReporterKind::Ndjson) return;
   cx.rep.event("pnpm:ignored-scripts", "\"packageNames\":[]");
+  cx.rep.event("pnpm:summary", fmt::format("\"prefix\":\"{}\"", esc(cx.root_dir)));
   long long now = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch()).count();
   cx.rep.event("pnpm:execution-time", fmt::format("\"startedAt\":{},\"endedAt\":{}", started_ms, now));

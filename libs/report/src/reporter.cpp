@@ -410,8 +410,8 @@ void Reporter::summary(const std::vector<AddedDependency>& added, double seconds
                               "\"dependencyType\":\"{}\"}}",
                               json_escape(prefix_), json_escape(a.name), json_escape(a.name), json_escape(a.version), type));
     }
+    // pnpm:ignored-scripts and pnpm:summary follow, from the install (they name its builds).
     write_event("pnpm:stage", "debug", fmt::format("\"prefix\":\"{}\",\"stage\":\"importing_done\"", json_escape(prefix_)));
-    write_event("pnpm:summary", "debug", fmt::format("\"prefix\":\"{}\"", json_escape(prefix_)));
     return;
   }
   std::lock_guard lk(mu_);
