@@ -1265,3 +1265,71 @@ TEST_CASE("kinds: an edited patch fails the frozen check; a patch that does not 
   CHECK(r.output.find("lib/util.js: error applying hunk #1") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules/.modules.yaml"));
 }
+
+// ---------------------------------------------------------------- store status
+TEST_CASE("store status: packages whose node_modules files changed since import, as pnpm 12.21 lists them") {
+  namespace sfs = std::filesystem;
+  struct Row {
+    const char* what;
+    std::function<void(World&)> change;
+    std::vector<std::string> modified;  // empty: untouched
+  };
+  auto beta = [](World& w) { return w.project + "/node_modules/.pnpm/beta@1.0.0/node_modules/beta/"; };
+  auto alpha = [](World& w) { return w.project + "/node_modules/.pnpm/alpha@1.0.0/node_modules/alpha/"; };
+  const std::vector<Row> rows = {
+      {"nothing", [](World&) {}, {}},
+      {"appended to through the hard link", [&](World& w) { write_file(beta(w) + "index.js", read_file(beta(w) + "index.js") + "//\n"); },
+       {"beta@1.0.0"}},
+      {"same size, other bytes, old mtime",
+       [&](World& w) {
+         std::string p = beta(w) + "index.js", t = read_file(p);
+         t[t.find("one")] = 'x';
+         write_file(p, t);
+         run_shell("touch -d 2001-01-01 '" + p + "'", w.project);
+       },
+       {"beta@1.0.0"}},
+      {"changed, then changed back (only the mtime differs)",
+       [&](World& w) {
+         std::string p = beta(w) + "index.js", t = read_file(p);
+         write_file(p, t + "x");
+         write_file(p, t);
+       },
+       {}},
+      {"replaced by a new file (the link to the store is broken)",
+       [&](World& w) {
+         sfs::remove(beta(w) + "index.js");
+         write_file(beta(w) + "index.js", "module.exports = 'beta-two'\n");
+       },
+       {"beta@1.0.0"}},
+      {"a file added", [&](World& w) { write_file(beta(w) + "extra.js", "x\n"); }, {}},
+      {"a file removed", [&](World& w) { sfs::remove(alpha(w) + "README.md"); }, {"alpha@1.0.0"}},
+      {"two packages, in lockfile order",
+       [&](World& w) {
+         write_file(beta(w) + "package.json", read_file(beta(w) + "package.json") + " ");
+         sfs::remove(alpha(w) + "bin/alpha.js");
+       },
+       {"alpha@1.0.0", "beta@1.0.0"}},
+      {"node_modules removed: every stored package (opt-darwin was never stored)",
+       [](World& w) { sfs::remove_all(w.project + "/node_modules"); }, {"@scope/gamma@2.0.0", "alpha@1.0.0", "beta@1.0.0"}},
+      {"no lockfile", [](World& w) { sfs::remove(w.project + "/pnpm-lock.yaml"); }, {}},
+  };
+  for (auto& row : rows) {
+    CAPTURE(row.what);
+    World w;
+    REQUIRE(w.install().status == 0);
+    row.change(w);
+    auto out = run_shell("{ '" TARN_BINARY "' store status --store-dir '" + w.store + "' 2>stderr.txt; }", w.project);
+    std::string err = read_file(w.project + "/stderr.txt");
+    INFO(out.output + err);
+    CHECK(out.output.empty());  // pnpm prints both outcomes on stderr
+    if (row.modified.empty()) {
+      CHECK(out.status == 0);
+      CHECK(err == "Packages in the store are untouched\n");
+      continue;
+    }
+    CHECK(out.status == 1);
+    std::string want = "ERR_PNPM_MODIFIED_DEPENDENCY  Packages in the store have been mutated\nThese packages are modified:\n";
+    for (auto& k : row.modified) want += k + "\n";
+    CHECK(err == want);
+  }
+}

@@ -10,7 +10,7 @@ namespace {
 
 // The one table of codes. Names with ERR_PNPM_ are pnpm's own for the same failure;
 // ERR_TARN_ names are tarn's, for failures pnpm reports without a code of its own.
-constexpr std::array<CodeInfo, 50> kCodes{{
+constexpr std::array<CodeInfo, 51> kCodes{{
     {Code::Usage, "ERR_TARN_USAGE", 2, "the command line is wrong (pnpm's parser exits 2 too)"},
     {Code::NoSuchDir, "ERR_TARN_NO_SUCH_DIR", 1, "the project directory does not exist"},
     {Code::NoImporterManifestFound, "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", 1, "no package.json in the project"},
@@ -60,6 +60,8 @@ constexpr std::array<CodeInfo, 50> kCodes{{
     {Code::ReadFromStore, "ERR_PNPM_READ_FROM_STORE", 1, "a store entry cannot be read"},
     {Code::StoreWrite, "ERR_TARN_STORE_WRITE", 1, "a package cannot be written into the store"},
     {Code::StoreDamaged, "ERR_TARN_STORE_DAMAGED", 1, "tarn store status found damaged packages"},
+    {Code::ModifiedDependency, "ERR_PNPM_MODIFIED_DEPENDENCY", 1,
+     "store status: files of packages in node_modules were changed after they were imported"},
     {Code::LinkFailed, "ERR_TARN_LINK_FAILED", 1, "a file or link in node_modules cannot be created"},
     {Code::LinkBins, "ERR_TARN_LINK_BINS", 1, "a bin shim cannot be created"},
     {Code::Io, "ERR_TARN_IO", 1, "a file operation failed"},

@@ -4,6 +4,7 @@
 
 namespace tarn {
 
+std::string find_root(const std::string& start);     // read_inputs.cpp: the workspace root
 Result<void> read_inputs(InstallContext& cx);         // read_inputs.cpp
 bool up_to_date(const InstallContext& cx);            // read_inputs.cpp
 Result<void> parse_inputs(InstallContext& cx);        // parse_inputs.cpp

@@ -11,8 +11,6 @@
 
 namespace tarn {
 
-namespace {
-
 // pnpm looks upwards for pnpm-workspace.yaml; without one, the nearest package.json
 // marks the project.
 std::string find_root(const std::string& start) {
@@ -26,6 +24,8 @@ std::string find_root(const std::string& start) {
   }
   return start;
 }
+
+namespace {
 
 // One path segment against one glob segment ('*' and '?' wildcards).
 bool segment_matches(std::string_view pat, std::string_view s) {

@@ -391,6 +391,7 @@ void Reporter::emit(std::string_view level, std::string_view msg, FILE* to) {
 }
 
 void Reporter::info(std::string_view line) { emit("info", line, stdout); }
+void Reporter::info_stderr(std::string_view line) { emit("info", line, stderr); }
 void Reporter::warn(std::string_view line) { emit("warn", line, stderr); }
 void Reporter::error(const Error& e) {
   stop_progress();

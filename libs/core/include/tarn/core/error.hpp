@@ -66,6 +66,7 @@ enum class Code : uint8_t {
   ReadFromStore,
   StoreWrite,
   StoreDamaged,
+  ModifiedDependency,
   LinkFailed,
   LinkBins,
   Io,

@@ -95,6 +95,9 @@ class Reporter {
   void event(std::string_view name, std::string_view json_fields);
 
   void info(std::string_view line);
+  // An info line on stderr, where pnpm's reporter prints a command's messages when stdout
+  // is kept for results (store status).
+  void info_stderr(std::string_view line);
   void warn(std::string_view line);
   void error(const Error& e);
   void summary(const std::vector<AddedDependency>& added, double seconds);
