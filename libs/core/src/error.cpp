@@ -3,6 +3,7 @@
 #include <array>
 #include <boost/throw_exception.hpp>
 #include <map>
+#include <set>
 
 namespace tarn {
 
@@ -129,11 +130,16 @@ Errors ErrorSink::take() {
 Error ErrorSink::merged(const std::string& pass) const {
   constexpr size_t kShownPerCode = 3;
   std::lock_guard lk(mu_);
-  if (errs_.items.size() == 1) return errs_.items[0];
+  // The same failure met from many places (a package every dependent waits for) is one.
+  std::vector<const Error*> unique;
+  std::set<std::pair<std::string, std::string>> seen;
+  for (auto& x : errs_.items)
+    if (seen.emplace(x.code_name(), x.message).second) unique.push_back(&x);
+  if (unique.size() == 1) return *unique[0];
   std::map<std::string, std::vector<const Error*>> by_code;
-  for (auto& x : errs_.items) by_code[x.code_name()].push_back(&x);
-  Error e = errs_.items.at(0);
-  e.message = std::to_string(errs_.items.size()) + " errors while " + pass + ":";
+  for (auto* x : unique) by_code[x->code_name()].push_back(x);
+  Error e = *unique.at(0);
+  e.message = std::to_string(unique.size()) + " errors while " + pass + ":";
   for (auto& [name, list] : by_code) {
     e.message += "\n  " + name + " (" + std::to_string(list.size()) + "):";
     for (size_t i = 0; i < list.size() && i < kShownPerCode; ++i) e.message += "\n    " + list[i]->message;
