@@ -1058,6 +1058,7 @@ TEST_CASE("terminal: a tarball of 5 MiB or more gets pnpm's Downloading line as 
   REQUIRE(s.bytes.find(done) != std::string::npos);
   CHECK(s.bytes.find(done) == s.bytes.rfind(done));
   CHECK(s.bytes.find(done) < s.bytes.find("added 4, done"));  // alpha, beta, gamma, big
+  CHECK(s.bytes.find(done) < s.bytes.find("Packages: +4"));    // pnpm's order: then the stats
   CHECK(s.bytes.find("Downloading alpha") == std::string::npos);
   CHECK(s.bytes.find("Downloading beta") == std::string::npos);
 }

@@ -49,14 +49,16 @@ TEST_CASE("reporter: the --reporter names pnpm accepts") {
 }
 
 TEST_CASE("reporter: summary grouped by dependency type, errors with their code, silent prints nothing") {
-  std::vector<AddedDependency> added = {{"dependencies", "a", "1.0.0"}, {"dependencies", "b", "2.0.0"},
-                                        {"devDependencies", "c", "3.0.0"}};
+  std::vector<AddedDependency> added = {{"devDependencies", "c", "3.0.0"}, {"dependencies", "b", "2.0.0"},
+                                        {"optionalDependencies", "o", "1.0.0"}, {"dependencies", "a", "1.0.0"}};
   auto [out, err] = capture([&] {
     Reporter r(ReporterKind::AppendOnly);
     r.summary(added, 1.25);
     r.error(Error::failed(Code::OutdatedLockfile, "stale"));
   });
-  CHECK(out.find("\ndependencies:\n+ a 1.0.0\n+ b 2.0.0\n\ndevDependencies:\n+ c 3.0.0\n") != std::string::npos);
+  // pnpm's group order: dependencies, optionalDependencies, devDependencies; names sorted.
+  CHECK(out.find("\ndependencies:\n+ a 1.0.0\n+ b 2.0.0\n\noptionalDependencies:\n+ o 1.0.0\n\ndevDependencies:\n+ c 3.0.0\n") !=
+        std::string::npos);
   CHECK(out.find("Done in 1.2s") != std::string::npos);
   CHECK(err.find("ERR_PNPM_OUTDATED_LOCKFILE") != std::string::npos);
   auto [sout, serr] = capture([&] {

@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 
@@ -368,6 +369,7 @@ void Reporter::stats(size_t added, size_t removed) {
     minus = width - plus;
   }
   std::lock_guard lk(mu_);
+  print_done_downloads_locked();  // a download that just finished was reported first
   clear_live_locked();
   fmt::print("{}\n{}{}\n", msg, paint(std::string(plus, '+'), kGreen), paint(std::string(minus, '-'), kRed));
   if (ticking_) draw_live_locked();
@@ -382,6 +384,7 @@ void Reporter::emit(std::string_view level, std::string_view msg, FILE* to) {
     return write_event("pnpm", level, body);
   }
   std::lock_guard lk(mu_);
+  print_done_downloads_locked();
   clear_live_locked();
   std::fflush(stdout);  // the erase reaches the terminal before a message on stderr
   if (level == "warn") fmt::print(to, " {}  {}\n", paint("WARN", kYellow), terminal_safe(msg));
@@ -415,12 +418,23 @@ void Reporter::summary(const std::vector<AddedDependency>& added, double seconds
     write_event("pnpm:stage", "debug", fmt::format("\"prefix\":\"{}\",\"stage\":\"importing_done\"", json_escape(prefix_)));
     return;
   }
+  // pnpm's SUMMARY_ORDER (prod, optional, peer, dev), names in byte order within a group,
+  // each group's header in cyanBright.
+  auto rank = [](const std::string& g) {
+    return g == "dependencies" ? 0 : g == "optionalDependencies" ? 1 : g == "peerDependencies" ? 2 : g == "devDependencies" ? 3 : 4;
+  };
+  std::vector<const AddedDependency*> sorted;
+  for (auto& a : added) sorted.push_back(&a);
+  std::stable_sort(sorted.begin(), sorted.end(), [&](auto* x, auto* y) {
+    return std::make_pair(rank(x->group), std::string_view(x->name)) < std::make_pair(rank(y->group), std::string_view(y->name));
+  });
   std::lock_guard lk(mu_);
   std::string current;
-  for (auto& a : added) {
+  for (auto* p : sorted) {
+    const AddedDependency& a = *p;
     if (a.group != current) {
       current = a.group;
-      fmt::print("\n{}:\n", current);
+      fmt::print("\n{}\n", paint(current + ":", kCyan));
     }
     fmt::print("{} {} {}\n", paint("+", kGreen), a.name, paint(a.version, "90"));
   }
