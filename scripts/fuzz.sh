@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs tarn's libFuzzer targets (test/fuzz) with ASan+UBSan, each for SECONDS.
-#   bash scripts/fuzz.sh SECONDS [TARGET...]     (targets: semver lockfile manifest config tarball)
+#   bash scripts/fuzz.sh SECONDS [TARGET...]     (targets: semver lockfile manifest config tarball packument)
 # Builds build-fuzz/ (or $FUZZ_BUILD_DIR) with clang (-DTARN_FUZZ=ON -DTARN_SANITIZE=address,undefined). Each run
 # starts from the committed corpus and regressions, keeps what it learns in
 # build-fuzz/corpus/<target>/ (not committed) and writes crashes to build-fuzz/artifacts/<target>/.
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:?usage: fuzz.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(semver lockfile manifest config tarball)
+[ ${#targets[@]} -gt 0 ] || targets=(semver lockfile manifest config tarball packument)
 bash scripts/setup-debian.sh clang libclang-rt-14-dev
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
 bdir=${FUZZ_BUILD_DIR:-build-fuzz}
@@ -25,7 +25,7 @@ if ! { CC=clang CXX=clang++ cmake -S . -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Re
 fi
 
 # The longest input worth trying per target (bigger inputs only slow each execution).
-declare -A max_len=([semver]=256 [lockfile]=40000 [manifest]=8192 [config]=4096 [tarball]=65536)
+declare -A max_len=([semver]=256 [lockfile]=40000 [manifest]=8192 [config]=4096 [tarball]=65536 [packument]=65536)
 # A smaller quarantine and memory handed back to the system: over 10 minutes the ASan
 # allocator's RSS otherwise creeps past -rss_limit_mb with no input to blame.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1:quarantine_size_mb=64:allocator_release_to_os_interval_ms=1000

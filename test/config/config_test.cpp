@@ -155,3 +155,28 @@ TEST_CASE("resolution settings: pnpm 12's defaults, both spellings, bad values i
   REQUIRE(apply_workspace_yaml(s, "minimumReleaseAgeExclude:\n  - react\n  - '@types/*'\n", "/p/w.yaml"));
   CHECK(s.minimum_release_age_exclude == std::vector<std::string>{"react", "@types/*"});
 }
+
+TEST_CASE("cache-dir, offline and prefer-offline: .npmrc, pnpm-workspace.yaml, and the default beside the store") {
+  Settings s;
+  apply_npmrc(s, "cache-dir=../cache\nprefer-offline=true\n", "/home/u/proj");
+  CHECK(s.cache_dir == "/home/u/cache");
+  CHECK(s.prefer_offline);
+  CHECK_FALSE(s.offline);
+  REQUIRE(apply_workspace_yaml(s, "cacheDir: ./c\noffline: true\npreferOffline: false\n", "/w/pnpm-workspace.yaml"));
+  CHECK(s.cache_dir == "/w/c");
+  CHECK(s.offline);
+  CHECK_FALSE(s.prefer_offline);
+  const char* home = std::getenv("HOME");
+  std::string old_home = home ? home : "";
+  ::unsetenv("TARN_CACHE_DIR");
+  ::setenv("XDG_CACHE_HOME", "/xdg/cache", 1);
+  CHECK(default_cache_dir() == "/xdg/cache/tarn");
+  ::unsetenv("XDG_CACHE_HOME");
+  ::setenv("HOME", "/home/v", 1);
+  CHECK(default_cache_dir() == "/home/v/.cache/tarn");
+  ::setenv("TARN_CACHE_DIR", "/explicit", 1);
+  CHECK(default_cache_dir() == "/explicit");
+  ::unsetenv("TARN_CACHE_DIR");
+  if (home) ::setenv("HOME", old_home.c_str(), 1);
+  else ::unsetenv("HOME");
+}

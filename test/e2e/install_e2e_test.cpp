@@ -1334,3 +1334,47 @@ TEST_CASE("store status: packages whose node_modules files changed since import,
     CHECK(err == want);
   }
 }
+
+// ---------------------------------------------------------------- a failing registry while resolving
+TEST_CASE("resolve: 50 dependencies on a registry that fails are one error, with the count and three names") {
+  RegistryServer server;
+  for (int i = 0; i < 50; ++i) {
+    RegistryServer::Fault f;
+    f.status = 500;
+    char name[8];
+    std::snprintf(name, sizeof name, "pkg%02d", i);
+    server.fault(std::string("/") + name, f);
+  }
+  struct Row {
+    const char* what;
+    std::string registry, code, reason;
+  };
+  for (auto& row : {Row{"HTTP 500", server.url(), "ERR_PNPM_FETCH_500", "Internal Server Error - 500"},
+                    Row{"connection refused", "http://127.0.0.1:1/", "ERR_TARN_FETCH_FAILED", "Connection refused"}}) {
+    CAPTURE(row.what);
+    TempDir tmp;
+    std::string deps;
+    for (int i = 0; i < 50; ++i) {
+      char dep[32];
+      std::snprintf(dep, sizeof dep, "%s\"pkg%02d\":\"^1.0.0\"", i ? "," : "", i);
+      deps += dep;
+    }
+    write_file(tmp.path() + "/p/package.json", "{\"name\":\"p\",\"version\":\"1.0.0\",\"dependencies\":{" + deps + "}}");
+    write_file(tmp.path() + "/p/.npmrc", "registry=" + row.registry + "\nfetch-retries=0\n");
+    // No lockfile and no CI: tarn resolves, as pnpm install does.
+    auto r = run_shell("env -u CI '" TARN_BINARY "' install --store-dir '" + tmp.path() + "/store'", tmp.path() + "/p");
+    INFO(r.output);
+    CHECK(r.status == 1);
+    CHECK(r.output.rfind(row.code + "  50 errors while resolving dependencies:\n  " + row.code + " (50):\n", 0) == 0);
+    size_t named = 0;
+    for (int i = 0; i < 50; ++i) {
+      char name[16];
+      std::snprintf(name, sizeof name, "/pkg%02d: ", i);
+      named += r.output.find(name) != std::string::npos;
+    }
+    CHECK(named == 3);
+    CHECK(r.output.find(row.reason) != std::string::npos);
+    CHECK(r.output.find("    ... and 47 more\n") != std::string::npos);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 6);  // nothing else printed
+  }
+}

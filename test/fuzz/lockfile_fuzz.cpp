@@ -2,7 +2,8 @@
 // or an error naming the file, never an exception or a crash. A parsed lockfile keeps the
 // promises the planner relies on (every snapshot has metadata, every reference lands on a
 // snapshot), and the parallel chunked reader agrees with the whole-text reader: a %YAML
-// directive sends the same text down the whole-text path, as in test/lockfile.
+// directive sends the same text down the whole-text path, as in test/lockfile. What
+// write_lockfile makes of it parses back and is written again unchanged.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -35,9 +36,10 @@ std::string describe(const tarn::Lockfile& lf) {
     std::string l = k + " " + (m.integrity ? m.integrity->str() : "-") + " " + m.tarball.str() + " " +
                     std::string(tarn::resolution_kind_name(m.resolution)) + " " + m.version + (m.has_bin ? " bin" : "") +
                     (m.requires_build ? " build" : "") + (m.bundled ? " bundled" : "");
-    for (auto* v : {&m.os, &m.cpu, &m.libc, &m.peer_dependencies})
+    for (auto* v : {&m.os, &m.cpu, &m.libc})
       for (auto& x : *v) l += " " + x;
-    for (auto& [e, r] : m.engines) l += " " + e + "=" + r;
+    for (auto* v : {&m.engines, &m.peer_dependencies})
+      for (auto& [e, r] : *v) l += " " + e + "=" + r;
     pk.push_back(l);
   }
   std::sort(pk.begin(), pk.end());
@@ -76,6 +78,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   check_references(*lf);
+  // What the writer writes reads back to a lockfile it writes the same way.
+  std::string written = tarn::write_lockfile(*lf);
+  auto reread = tarn::Lockfile::parse(written, "/fuzz/pnpm-lock.yaml");
+  check(reread.has_value());
+  check(tarn::write_lockfile(*reread) == written);
   // parse() drops one leading BOM; the directive must come before the text it strips.
   if (in.substr(0, 3) == "\xEF\xBB\xBF") in.remove_prefix(3);
   auto whole = tarn::Lockfile::parse("%YAML 1.2\n---\n" + std::string(in), "/fuzz/pnpm-lock.yaml");

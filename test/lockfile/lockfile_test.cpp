@@ -91,7 +91,11 @@ TEST_CASE("lockfile v9: importers, aliases, peers, links and metadata") {
   CHECK(fe->tarball.str() == "https://example.test/fsevents-2.3.3.tgz");
   CHECK_FALSE(fe->integrity);
   CHECK(lf->find(*DepPath::parse("fsevents@2.3.3"))->optional);
-  CHECK(lf->meta(*DepPath::parse("react-dom@16.14.0"))->peer_dependencies == std::vector<std::string>{"react"});
+  auto* rd = lf->meta(*DepPath::parse("react-dom@16.14.0"));
+  REQUIRE(rd);
+  CHECK(rd->peer_dependencies == std::vector<std::pair<std::string, std::string>>{{"react", "^16.14.0"}});
+  CHECK(rd->has_peer("react"));
+  CHECK_FALSE(rd->has_peer("react-dom"));
 }
 
 TEST_CASE("lockfile: the env document before the project document is skipped") {
@@ -167,9 +171,10 @@ static std::string describe(const Lockfile& lf) {
   for (auto& [k, m] : lf.packages) {
     std::string l = k + " " + (m.integrity ? m.integrity->str() : "-") + " " + m.tarball.str() + " " + std::string(m.resolution == ResolutionKind::Registry || m.resolution == ResolutionKind::Tarball ? "" : resolution_kind_name(m.resolution)) +
                     (m.has_bin ? " bin" : "") + (m.bundled ? " bundled" : "");
-    for (auto* v : {&m.os, &m.cpu, &m.libc, &m.peer_dependencies})
+    for (auto* v : {&m.os, &m.cpu, &m.libc})
       for (auto& x : *v) l += " " + x;
-    for (auto& [e, r] : m.engines) l += " " + e + "=" + r;
+    for (auto* v : {&m.engines, &m.peer_dependencies})
+      for (auto& [e, r] : *v) l += " " + e + "=" + r;
     pk.push_back(l);
   }
   std::sort(pk.begin(), pk.end());

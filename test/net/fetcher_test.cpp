@@ -368,6 +368,13 @@ TEST_CASE("fetcher: connections open on demand, in a ramp of at most 8 connects"
   CHECK(f.connections_opened() >= 12);
 }
 
+namespace {
+net::Request watched(net::Request r, std::shared_ptr<const net::Progress> p) {
+  r.progress = std::move(p);
+  return r;
+}
+}  // namespace
+
 TEST_CASE("fetcher: progress tells each attempt's Content-Length, then the body's bytes as they arrive, on request") {
   test::RegistryServer server;
   constexpr size_t kBig = 3 << 20;
@@ -391,7 +398,7 @@ TEST_CASE("fetcher: progress tells each attempt's Content-Length, then the body'
   o.max_body_bytes = 8 << 20;
   SECTION("a big body, followed") {
     Seen seen;
-    auto r = fetch_one(o, {server.url() + "big.tgz", std::nullopt, "big", watch(seen, true)});
+    auto r = fetch_one(o, watched({server.url() + "big.tgz", std::nullopt, "big"}, watch(seen, true)));
     REQUIRE(r.result);
     REQUIRE(*r.result);
     CHECK(seen.started == std::vector<std::pair<unsigned, std::optional<uint64_t>>>{{1, kBig}});
@@ -401,14 +408,14 @@ TEST_CASE("fetcher: progress tells each attempt's Content-Length, then the body'
   }
   SECTION("not followed when started says no") {
     Seen seen;
-    auto r = fetch_one(o, {server.url() + "big.tgz", std::nullopt, "big", watch(seen, false)});
+    auto r = fetch_one(o, watched({server.url() + "big.tgz", std::nullopt, "big"}, watch(seen, false)));
     REQUIRE(*r.result);
     CHECK(seen.started.size() == 1);
     CHECK(seen.received.empty());
   }
   SECTION("every attempt is started: a 500, then the body") {
     Seen seen;
-    auto r = fetch_one(o, {server.url() + "flaky.tgz", std::nullopt, "flaky", watch(seen, true)});
+    auto r = fetch_one(o, watched({server.url() + "flaky.tgz", std::nullopt, "flaky"}, watch(seen, true)));
     REQUIRE(*r.result);
     REQUIRE(seen.started.size() == 2);
     CHECK(seen.started[0].first == 1);
@@ -417,10 +424,60 @@ TEST_CASE("fetcher: progress tells each attempt's Content-Length, then the body'
   }
   SECTION("an attempt with no response is started with no size") {
     Seen seen;
-    auto r = fetch_one(o, {"http://127.0.0.1:1/x.tgz", std::nullopt, "x", watch(seen, true)});
+    auto r = fetch_one(o, watched({"http://127.0.0.1:1/x.tgz", std::nullopt, "x"}, watch(seen, true)));
     REQUIRE_FALSE(*r.result);
     REQUIRE(seen.started.size() == o.fetch_retries + 1);
     for (unsigned i = 0; i < seen.started.size(); ++i) CHECK(seen.started[i] == std::pair<unsigned, std::optional<uint64_t>>{i + 1, std::nullopt});
     CHECK(seen.received.empty());
   }
+}
+
+TEST_CASE("fetcher: get_response sends extra headers, carries validators, and takes a 304 as an answer") {
+  test::RegistryServer server;
+  server.put("/meta", bytes(300, 'm'));
+  server.set_etag("/meta", "\"v1\"");
+  net::Fetcher f(fast());
+  std::vector<Result<net::Response>> got;
+  std::mutex mu;
+  auto get = [&](std::vector<std::pair<std::string, std::string>> headers) {
+    f.get_response({server.url() + "meta", std::nullopt, "meta", std::move(headers)}, [&](Result<net::Response>&& r) {
+      std::lock_guard lk(mu);
+      if (r) f.release(r->body.size());
+      got.push_back(std::move(r));
+    });
+    REQUIRE(f.wait_idle_for(10s));
+  };
+  get({{"Accept", "application/vnd.npm.install-v1+json"}});
+  get({{"If-None-Match", "\"v1\""}});
+  get({{"If-None-Match", "\"old\""}});
+  REQUIRE(got.size() == 3);
+  for (auto& r : got) REQUIRE(r);
+  CHECK(got[0]->status == 200);
+  CHECK(got[0]->body.size() == 300);
+  CHECK(got[0]->etag == "\"v1\"");
+  CHECK(got[1]->status == 304);
+  CHECK(got[1]->body.empty());
+  CHECK(got[2]->status == 200);
+  CHECK(f.bytes_received() == 600);
+  auto log = server.received();
+  REQUIRE(log.size() == 3);
+  CHECK(log[0].headers["accept"] == "application/vnd.npm.install-v1+json");  // replaces */*
+  CHECK(log[1].headers["accept"] == "*/*");
+  CHECK(log[1].headers["if-none-match"] == "\"v1\"");
+}
+
+TEST_CASE("fetcher: a 304 stays an error for get(), and a per-request cap overrides the fetcher's") {
+  test::RegistryServer server;
+  server.put("/t.tgz", bytes(5000));
+  server.set_etag("/t.tgz", "\"e\"");
+  auto r = fetch_one(fast(), {server.url() + "t.tgz", std::nullopt, "t@1", {{"If-None-Match", "\"e\""}}});
+  REQUIRE(r.result);
+  REQUIRE(!*r.result);
+  CHECK(r.result->error().code_name() == "ERR_PNPM_FETCH_304");
+  auto capped = fetch_one(fast(), {server.url() + "t.tgz", std::nullopt, "t@1", {}, 4000});
+  REQUIRE(capped.result);
+  REQUIRE(!*capped.result);
+  CHECK(capped.result->error().code == Code::TarballTooLarge);
+  CHECK(capped.result->error().message.find("cap of 4000 bytes") != std::string::npos);
+  CHECK(fetch_one(fast(), {server.url() + "t.tgz", std::nullopt, "t@1", {}, 5000}).result->has_value());
 }

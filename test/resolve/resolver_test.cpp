@@ -174,68 +174,6 @@ TEST_CASE("save specifiers keep the operator a range pinned to, as pnpm's add an
   CHECK(version_range(*Version::parse("1.0.0"), std::nullopt, std::nullopt, style_of_prefix("~")) == "~1.0.0");
 }
 
-// ----------------------------------------------------------------- an unreachable registry
-#include "tarn/net/fetcher.hpp"
-
-namespace {
-
-// Packuments through the real fetcher: every failure is the error an install meets
-// (ERR_PNPM_FETCH_<status> after the retries, ERR_TARN_FETCH_FAILED for a refused connection).
-// The registries here serve no document; one that does fails the test.
-class FetcherSource : public PackumentSource {
- public:
-  FetcherSource(net::Fetcher& f, std::string registry) : f_(f), registry_(std::move(registry)) {}
-  void get(const PkgName& name, bool, Callback done) override {
-    f_.get({registry_ + name.str(), std::nullopt, name.str()}, [this, done = std::move(done)](Result<net::Body>&& r) {
-      if (r) f_.release(r->size());
-      done(r ? Result<std::shared_ptr<const Packument>>(Error::failed(Code::Io, "a document was served"))
-             : Result<std::shared_ptr<const Packument>>(r.error()));
-    });
-  }
-
- private:
-  net::Fetcher& f_;
-  std::string registry_;
-};
-
-}  // namespace
-
-TEST_CASE("resolve: 50 packages on a failing registry are one error, with the count and a few names") {
-  test::RegistryServer server;
-  for (int i = 0; i < 50; ++i) {
-    test::RegistryServer::Fault f;
-    f.status = 500;
-    server.fault("/pkg" + std::to_string(i), f);
-  }
-  struct Row {
-    const char* what;
-    std::string registry;
-    std::string code;
-  };
-  for (auto& row : {Row{"HTTP 500", server.url(), "ERR_PNPM_FETCH_500"},
-                    Row{"connection refused", "http://127.0.0.1:1/", "ERR_TARN_FETCH_FAILED"}}) {
-    CAPTURE(row.what);
-    net::Fetcher fetcher({.connections = 4, .fetch_retries = 1, .fetch_retry_mintimeout = std::chrono::milliseconds(5)});
-    FetcherSource src(fetcher, row.registry);
-    ResolveInput in;
-    in.projects.push_back({ImporterId("."), "/p", {}});
-    for (int i = 0; i < 50; ++i) in.projects[0].manifest.dependencies.emplace_back("pkg" + std::to_string(i), "^1.0.0");
-    auto t = resolve_tree(in, src);
-    REQUIRE_FALSE(t);
-    std::string text = t.error().render();
-    INFO(text);
-    CHECK(t.error().code_name() == row.code);
-    CHECK(text.rfind(row.code + "  50 errors while resolving dependencies:", 0) == 0);
-    CHECK(text.find("  " + row.code + " (50):") != std::string::npos);
-    CHECK(text.find("... and 47 more") != std::string::npos);
-    size_t lines = std::count(text.begin(), text.end(), '\n') + 1;
-    CHECK(lines == 6);  // the summary, the code's count, three messages, the rest counted
-    size_t named = 0;
-    for (int i = 0; i < 50; ++i) named += text.find("/pkg" + std::to_string(i) + ":") != std::string::npos;
-    CHECK(named == 3);
-  }
-}
-
 TEST_CASE("resolve: one failing package that many depend on is one error, not one per dependent") {
   TableSource src;
   for (int i = 0; i < 20; ++i) src.add(doc("p" + std::to_string(i), {{"1.0.0", {{"shared", "^1.0.0"}}}}));
@@ -247,4 +185,32 @@ TEST_CASE("resolve: one failing package that many depend on is one error, not on
   std::string text = t.error().render();
   INFO(text);
   CHECK(text == "ERR_PNPM_FETCH_404  GET shared: Not Found - 404");
+}
+
+TEST_CASE("the compatibility database adds what a package forgot, never overriding it") {
+  TableSource src;
+  // @yarnpkg/extensions: `react-scripts@*` gets the peer `eslint: *`;
+  // `gatsby-core-utils@<2.14.0-next.1` gets `got: 8.3.2`.
+  src.add(doc("react-scripts", {{"4.0.3"}}));
+  src.add(doc("gatsby-core-utils", {{"2.13.0", {{"got", "^11.0.0"}}}, {"3.0.0"}}));
+  src.add(doc("got", {{"8.3.2"}, {"11.8.6"}}));
+  src.add(doc("@babel/runtime", {{"7.14.8"}}));
+  for (bool db : {true, false}) {
+    ResolveInput in;
+    in.compat_db = db;
+    in.auto_install_peers = false;
+    in.projects.push_back({ImporterId("."), "/p", {}});
+    in.projects[0].manifest.dependencies = {{"react-scripts", "4.0.3"}, {"gatsby-core-utils", "2.13.0"}};
+    auto t = resolve_tree(in, src);
+    REQUIRE(t);
+    INFO("compat db " << db);
+    std::map<std::string, const ResolvedPackage*> by;
+    for (auto& p : t->packages) by[p.id()] = &p;
+    REQUIRE(by.count("react-scripts@4.0.3"));
+    bool has_eslint_peer = false;
+    for (auto& peer : by["react-scripts@4.0.3"]->peers) has_eslint_peer |= peer.name == "eslint";
+    CHECK(has_eslint_peer == db);
+    CHECK(by.count("got@11.8.6") == 1);  // the package's own range wins over the database's
+    CHECK(by.count("got@8.3.2") == 0);
+  }
 }

@@ -56,6 +56,7 @@ struct RegistryServer::Impl {
   mutable std::mutex mu;
   std::map<std::string, std::vector<uint8_t>> bodies;
   std::map<std::string, Fault> faults;
+  std::map<std::string, std::string> etags;
   std::vector<Received> log;
   std::set<int> open_fds;  // shut down by the destructor so no connection thread outlives it
   std::atomic<size_t> count{0};
@@ -93,7 +94,13 @@ struct RegistryServer::Impl {
       std::lock_guard lk(mu);
       auto it = bodies.find(std::string(req.target()));
       res.result(it == bodies.end() ? http::status::not_found : http::status::ok);
-      if (it != bodies.end()) res.body() = it->second;
+      auto tag = etags.find(std::string(req.target()));
+      if (it != bodies.end() && tag != etags.end()) {
+        res.set(http::field::etag, tag->second);
+        auto inm = req.find(http::field::if_none_match);
+        if (inm != req.end() && inm->value() == tag->second) res.result(http::status::not_modified);
+      }
+      if (it != bodies.end() && res.result() == http::status::ok) res.body() = it->second;
     }
     res.prepare_payload();
     boost::system::error_code ec;
@@ -195,6 +202,11 @@ RegistryServer::~RegistryServer() {
 void RegistryServer::put(const std::string& path, std::vector<uint8_t> body) {
   std::lock_guard lk(impl_->mu);
   impl_->bodies[path] = std::move(body);
+}
+
+void RegistryServer::set_etag(const std::string& path, std::string etag) {
+  std::lock_guard lk(impl_->mu);
+  impl_->etags[path] = std::move(etag);
 }
 
 void RegistryServer::fault(const std::string& path, Fault f) {

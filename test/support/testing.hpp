@@ -68,6 +68,9 @@ class RegistryServer {
   RegistryServer();
   ~RegistryServer();
   void put(const std::string& path, std::vector<uint8_t> body);
+  // The path's responses carry this ETag, and a request whose If-None-Match names it gets
+  // 304 Not Modified with no body (as the npm registry answers a revalidation).
+  void set_etag(const std::string& path, std::string etag);
   void fault(const std::string& path, Fault f);
   // Every response (normal or faulted) waits this long before its first byte: a slower
   // registry, so that an install takes long enough to be interrupted at many points.

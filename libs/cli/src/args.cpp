@@ -11,7 +11,14 @@ std::optional<std::string> Args::value(std::string_view long_name) const {
 const std::vector<OptionSpec>& option_table() {
   static const std::vector<OptionSpec> t = {
       {"--frozen-lockfile", "", "", "fail instead of resolving when the lockfile is out of date"},
-      {"--no-frozen-lockfile", "", "", "allow an out-of-date lockfile (tarn still cannot resolve)"},
+      {"--no-frozen-lockfile", "", "", "resolve an out-of-date lockfile even when CI is set"},
+      {"--lockfile-only", "", "", "resolve and write pnpm-lock.yaml; leave node_modules alone"},
+      {"--save-dev", "", "", "add: save to devDependencies (also -D)"},
+      {"--save-prod", "", "", "add: save to dependencies (also -P)"},
+      {"--save-optional", "-O", "", "add: save to optionalDependencies"},
+      {"--save-exact", "-E", "", "add: save the exact version, not a ^ range"},
+      {"--save-peer", "", "", "add: also save to peerDependencies"},
+      {"--latest", "-L", "", "update: move ranges to the newest version"},
       {"--store-dir", "", "<dir>", "the content-addressable store to use"},
       {"--ignore-scripts", "", "", "run no lifecycle scripts"},
       {"--dir", "-C", "<dir>", "run as if started in <dir>"},

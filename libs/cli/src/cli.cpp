@@ -38,7 +38,11 @@ const std::vector<Command>& commands();
 InstallOptions install_options(const Args& a) {
   InstallOptions o;
   if (auto d = a.value("--dir")) o.dir = *d;
-  o.frozen_lockfile = a.has("--frozen-lockfile") && !a.has("--no-frozen-lockfile");
+  // pnpm's frozen-lockfile defaults to true in CI.
+  const char* ci = std::getenv("CI");
+  bool in_ci = ci && *ci && std::string_view(ci) != "false" && std::string_view(ci) != "0";
+  o.frozen_lockfile = (a.has("--frozen-lockfile") || in_ci) && !a.has("--no-frozen-lockfile");
+  o.lockfile_only = a.has("--lockfile-only");
   o.ignore_scripts = a.has("--ignore-scripts");
   o.store_dir = a.value("--store-dir");
   o.registry = a.value("--registry");
@@ -63,10 +67,27 @@ Result<int> cmd_install(const Args& a, Reporter& rep) {
   return 0;
 }
 
-Result<int> cmd_not_yet(const Args& a, Reporter&) {
-  return Error::failed(Code::Unsupported, "failed to run tarn " + a.command +
-                                              ": tarn does not resolve dependencies yet (it installs from "
-                                              "pnpm-lock.yaml); use pnpm " + a.command);
+// add, remove and update: the change to package.json, then an install that resolves.
+Result<int> cmd_change(const Args& a, Reporter& rep) {
+  InstallOptions o = install_options(a);
+  ManifestChange& c = o.change;
+  using K = ManifestChange::Kind;
+  using G = ManifestChange::Group;
+  c.kind = a.command == "add" ? K::Add : (a.command == "update" || a.command == "up") ? K::Update : K::Remove;
+  c.specs = a.positionals;
+  if (c.kind != K::Update && c.specs.empty())
+    return Error::failed(Code::Usage, "the following required arguments were not provided: <pkg>...");
+  // In add, -D and -P save to a group (pnpm's --save-dev / --save-prod).
+  if (a.has("--save-dev") || a.has("--dev")) c.group = G::Dev;
+  else if (a.has("--save-optional")) c.group = G::Optional;
+  else if (a.has("--save-prod") || a.has("--prod")) c.group = G::Prod;
+  o.prod = o.dev = o.optional = true;
+  c.exact = a.has("--save-exact");
+  c.peer = a.has("--save-peer");
+  c.latest = a.has("--latest");
+  o.frozen_lockfile = false;
+  if (auto r = install(o, rep); !r) return r.error();
+  return 0;
 }
 
 Result<Settings> settings_for(const Args& a) {
@@ -218,9 +239,9 @@ const std::vector<Command>& commands() {
       {"store", "", "store path|status|prune", "the store: its directory, modified or damaged packages, unused packages", cmd_store},
       {"run", "", "run <script> [args...]", "run a package.json script with node_modules/.bin on PATH", cmd_run},
       {"exec", "", "exec <command> [args...]", "run a command with node_modules/.bin on PATH", cmd_exec},
-      {"add", "", "add <pkg>...", "not supported yet: tarn does not resolve", cmd_not_yet},
-      {"remove", "rm", "remove <pkg>...", "not supported yet: tarn does not resolve", cmd_not_yet},
-      {"update", "up", "update [pkg...]", "not supported yet: tarn does not resolve", cmd_not_yet},
+      {"add", "", "add <pkg>[@spec]...", "add dependencies to package.json and install them", cmd_change},
+      {"remove", "rm", "remove <pkg>...", "remove dependencies from package.json and node_modules", cmd_change},
+      {"update", "up", "update [pkg...]", "update dependencies within their ranges (--latest: past them)", cmd_change},
   };
   return t;
 }

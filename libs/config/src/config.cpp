@@ -149,6 +149,13 @@ std::string default_store_dir() {
   return fs::join(home && *home ? home : "/tmp", ".local/share/tarn/store");
 }
 
+std::string default_cache_dir() {
+  if (const char* x = std::getenv("TARN_CACHE_DIR"); x && *x) return x;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::join(x, "tarn");
+  const char* home = std::getenv("HOME");
+  return fs::join(home && *home ? home : "/tmp", ".cache/tarn");
+}
+
 static std::string expand_env(std::string_view v) {
   std::string out;
   for (size_t i = 0; i < v.size(); ++i) {
@@ -237,6 +244,9 @@ void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir
     else if (apply_credential(s, key, val)) {
     }
     else if (key == "store-dir" || key == "storeDir") s.store_dir = fs::normalize(fs::join(base_dir, val));
+    else if (key == "cache-dir" || key == "cacheDir") s.cache_dir = fs::normalize(fs::join(base_dir, val));
+    else if (key == "offline") s.offline = val == "true";
+    else if (key == "prefer-offline" || key == "preferOffline") s.prefer_offline = val == "true";
     else if (key == "hoist-pattern[]" || key == "hoist-pattern") {
       if (!reset_hoist) s.hoist_pattern.clear(), reset_hoist = true;
       s.hoist_pattern.push_back(val);
@@ -265,6 +275,8 @@ static bool apply_resolution_setting(Settings& s, const std::string& key, const 
     char* end = nullptr;
     unsigned long v = std::strtoul(val.c_str(), &end, 10);
     if (end && *end == 0 && !val.empty() && val[0] != '-' && v <= 100u * 365 * 24 * 60) s.minimum_release_age = static_cast<unsigned>(v);
+  } else if (is("minimum-release-age-strict", "minimumReleaseAgeStrict")) {
+    s.minimum_release_age_strict = val == "true";
   } else if (is("resolution-mode", "resolutionMode")) {
     if (val == "highest" || val == "lowest-direct" || val == "time-based") s.resolution_mode = val;
   } else if (is("dedupe-peer-dependents", "dedupePeerDependents")) {
@@ -303,6 +315,9 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
   try {
     std::string base = fs::dirname(path);
     if (auto n = root["storeDir"]) s.store_dir = fs::normalize(fs::join(base, n.Scalar()));
+    if (auto n = root["cacheDir"]) s.cache_dir = fs::normalize(fs::join(base, n.Scalar()));
+    if (auto n = root["offline"]) s.offline = n.as<bool>();
+    if (auto n = root["preferOffline"]) s.prefer_offline = n.as<bool>();
     if (auto n = root["registry"]) s.registry = with_slash(n.Scalar());
     if (auto n = root["hoistPattern"]) s.hoist_pattern = yaml_list(n);
     if (auto n = root["publicHoistPattern"]) s.public_hoist_pattern = yaml_list(n);
@@ -321,7 +336,7 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
       if (kv.second.IsScalar()) apply_resolution_setting(s, kv.first.Scalar(), kv.second.Scalar());
     if (auto n = root["minimumReleaseAgeExclude"]) s.minimum_release_age_exclude = yaml_list(n);
     if (auto n = root["overrides"]; n && n.IsMap())
-      for (auto kv : n) s.overrides[kv.first.Scalar()] = kv.second.Scalar();
+      for (auto kv : n) s.overrides.emplace_back(kv.first.Scalar(), kv.second.Scalar());
     if (auto n = root["patchedDependencies"]; n && n.IsMap())
       for (auto kv : n) s.patched_dependencies[kv.first.Scalar()] = kv.second.Scalar();
     if (auto n = root["allowBuilds"]; n && n.IsMap())
@@ -345,6 +360,7 @@ Result<Settings> load_settings(const std::string& project_dir, const CliOverride
   Settings s;
   s.project_dir = fs::absolute(project_dir);
   s.store_dir = default_store_dir();
+  s.cache_dir = default_cache_dir();
   std::string user_rc;
   if (const char* u = std::getenv("NPM_CONFIG_USERCONFIG"); u && *u) user_rc = u;
   else if (const char* h = std::getenv("HOME"); h && *h) user_rc = fs::join(h, ".npmrc");
@@ -373,6 +389,7 @@ Result<Settings> load_settings(const std::string& project_dir, const CliOverride
   apply_npmrc(s, env, s.project_dir);
   if (!env.empty()) s.sources.push_back("environment\n" + env);
   if (cli.store_dir) s.store_dir = fs::absolute(*cli.store_dir);
+  if (cli.cache_dir) s.cache_dir = fs::absolute(*cli.cache_dir);
   if (cli.registry) s.registry = with_slash(*cli.registry);
   return s;
 }

@@ -11,7 +11,7 @@ namespace {
 
 // The one table of codes. Names with ERR_PNPM_ are pnpm's own for the same failure;
 // ERR_TARN_ names are tarn's, for failures pnpm reports without a code of its own.
-constexpr std::array<CodeInfo, 51> kCodes{{
+constexpr std::array<CodeInfo, 57> kCodes{{
     {Code::Usage, "ERR_TARN_USAGE", 2, "the command line is wrong (pnpm's parser exits 2 too)"},
     {Code::NoSuchDir, "ERR_TARN_NO_SUCH_DIR", 1, "the project directory does not exist"},
     {Code::NoImporterManifestFound, "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", 1, "no package.json in the project"},
@@ -31,8 +31,12 @@ constexpr std::array<CodeInfo, 51> kCodes{{
     {Code::LockfileConfigMismatch, "ERR_PNPM_LOCKFILE_CONFIG_MISMATCH", 1,
      "a setting recorded in the lockfile differs from the project's"},
     {Code::OutdatedLockfile, "ERR_PNPM_OUTDATED_LOCKFILE", 1, "package.json and the lockfile disagree"},
+    {Code::LockfileWrite, "ERR_PNPM_LOCKFILE_WRITE_FILE", 1, "pnpm-lock.yaml cannot be written"},
     {Code::NoMatchingVersion, "ERR_PNPM_NO_MATCHING_VERSION", 1, "no published version satisfies a wanted range or tag"},
     {Code::PeerDepIssues, "ERR_PNPM_PEER_DEP_ISSUES", 1, "strictPeerDependencies and a peer is missing or unmet"},
+    {Code::NoMatureMatchingVersion, "ERR_PNPM_NO_MATURE_MATCHING_VERSION", 1,
+     "minimumReleaseAgeStrict and only versions younger than minimumReleaseAge match"},
+    {Code::CannotRemoveMissingDeps, "ERR_PNPM_CANNOT_REMOVE_MISSING_DEPS", 1, "tarn remove names a dependency package.json does not have"},
     {Code::UnsupportedResolution, "ERR_PNPM_UNSUPPORTED_RESOLUTION_TYPE", 1,
      "a lockfile resolution kind tarn cannot fetch yet"},
     {Code::Unsupported, "ERR_TARN_UNSUPPORTED", 1, "a project feature tarn cannot install yet (it refuses rather than guess)"},
@@ -58,6 +62,11 @@ constexpr std::array<CodeInfo, 51> kCodes{{
     {Code::PatchNotFound, "ERR_PNPM_PATCH_NOT_FOUND", 1, "a patchedDependencies file does not exist"},
     {Code::InvalidPatch, "ERR_PNPM_INVALID_PATCH", 1, "a patch file is not a unified diff tarn can read"},
     {Code::PatchFailed, "ERR_PNPM_PATCH_FAILED", 1, "a patch does not apply to the package it patches"},
+    {Code::NoOfflineMeta, "ERR_PNPM_NO_OFFLINE_META", 1, "--offline and a package's metadata is not in the cache"},
+    {Code::MetaNotModifiedWithoutCache, "ERR_PNPM_META_NOT_MODIFIED_WITHOUT_CACHE", 1,
+     "the registry answered 304 to a request that had no cached metadata to reuse"},
+    {Code::MetadataDecode, "ERR_PNPM_RESOLVING_NPM_RESOLVER_DECODE_ERROR", 1,
+     "a registry metadata document (packument) does not parse"},
     {Code::ReadFromStore, "ERR_PNPM_READ_FROM_STORE", 1, "a store entry cannot be read"},
     {Code::StoreWrite, "ERR_TARN_STORE_WRITE", 1, "a package cannot be written into the store"},
     {Code::StoreDamaged, "ERR_TARN_STORE_DAMAGED", 1, "tarn store status found damaged packages"},

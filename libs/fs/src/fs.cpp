@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <atomic>
 #include <filesystem>
 #include <random>
 #include <vector>
@@ -150,6 +151,56 @@ Result<void> write_file_atomic(const std::string& path, std::string_view content
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000);
   int e = write_file_at(AT_FDCWD, tmp.c_str(), content.data(), content.size(), 0644);
+  if (e == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) e = errno;
+  if (e != 0) {
+    ::unlink(tmp.c_str());
+    return Error::failed(Code::Io, "failed to write " + path + ": " + errno_text(e));
+  }
+  return {};
+}
+
+namespace {
+
+// Opens ".<name>.<pid>.<n>.tmp" beside `path` with O_EXCL, never following or truncating a
+// file someone left there; -1 (errno set) after 16 names are taken.
+int open_sibling_temp(const std::string& path, std::string& tmp) {
+  static std::atomic<uint64_t> counter{0};
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    tmp = dir + "." + name + "." + std::to_string(::getpid()) + "." + std::to_string(counter++) + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0 || errno != EEXIST) return fd;
+  }
+  return -1;
+}
+
+int write_all(int fd, std::string_view content) {
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t w = ::write(fd, content.data() + done, content.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    done += static_cast<size_t>(w);
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<void> write_file_synced(const std::string& path, std::string_view content) {
+  std::string tmp;
+  int fd = open_sibling_temp(path, tmp);
+  if (fd < 0) return Error::failed(Code::Io, "failed to write " + path + ": " + errno_text(errno));
+  int e = write_all(fd, content);
+  if (e == 0 && ::fsync(fd) != 0) e = errno;
+  struct stat st;
+  if (e == 0 && ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::fchmod(fd, st.st_mode & 07777) != 0)
+    e = errno;
+  if (::close(fd) != 0 && e == 0) e = errno;
   if (e == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) e = errno;
   if (e != 0) {
     ::unlink(tmp.c_str());

@@ -69,6 +69,7 @@ struct InstallContext {
   std::vector<Project> projects;  // the root first, then workspace packages by id
   std::vector<PatchFile> patches;  // by selector
   std::string identity;           // hash of every input that decides the tree
+  bool has_lockfile = false;  // pnpm-lock.yaml exists (or resolution just wrote it)
   Lockfile lockfile;
   InstallPlan plan;
   std::optional<NodeProbe> node;

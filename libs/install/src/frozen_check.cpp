@@ -14,7 +14,10 @@ namespace {
 // pnpm's getOutdatedLockfileSetting, for the settings tarn reads: a lockfile resolved with
 // other overrides or peer settings would give another tree than the project asks for.
 std::optional<std::string_view> mismatched_setting(const InstallContext& cx) {
-  if (cx.lockfile.overrides != cx.settings.overrides) return "overrides";
+  // pnpm compares overrides as maps: the order they were declared in does not matter.
+  std::map<std::string, std::string> recorded(cx.lockfile.overrides.begin(), cx.lockfile.overrides.end());
+  if (recorded != std::map<std::string, std::string>(cx.settings.overrides.begin(), cx.settings.overrides.end()))
+    return "overrides";
   // The lockfile records each patch's hash: an edited patch, or another set of patches,
   // would give other files than the lockfile was resolved with.
   std::map<std::string, std::string> patches;
@@ -60,7 +63,6 @@ Result<void> check_frozen(const InstallContext& cx) {
   if (diff.empty()) return {};
   std::string msg = "Cannot install with \"frozen-lockfile\" because " + cx.lockfile_path + " is not up to date with " +
                     (cx.projects.size() > 1 ? "the workspace's package.json files" : cx.root().manifest_path);
-  if (!cx.opts.frozen_lockfile) msg += " (tarn does not resolve dependencies yet; update the lockfile with pnpm)";
   for (auto& d : diff) msg += "\n  " + d;
   return Error::failed(Code::OutdatedLockfile, msg);
 }

@@ -53,6 +53,24 @@ void report_summary(const InstallContext& cx, std::chrono::steady_clock::time_po
   cx.rep.summary(added, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
+// pnpm resolves when there is no lockfile, when it is out of date with a package.json or
+// the settings it records, or when a command changes package.json; --frozen-lockfile (the
+// default when CI is set) refuses instead.
+Result<void> settle_lockfile(InstallContext& cx) {
+  Reporter& rep = cx.rep;
+  bool must = !cx.has_lockfile || cx.opts.change.kind != ManifestChange::Kind::None || cx.opts.lockfile_only;
+  Result<void> frozen = must ? Result<void>() : timed(rep, "frozen-check", [&] { return check_frozen(cx); });
+  if (!must && frozen) {
+    rep.info("Lockfile is up to date, resolution step is skipped");
+    return {};
+  }
+  if (cx.opts.frozen_lockfile) {
+    if (!frozen) return frozen;
+    return Error::failed(Code::OutdatedLockfile, "Cannot change " + cx.lockfile_path + " with \"frozen-lockfile\"");
+  }
+  return timed(rep, "resolve", [&] { return resolve_lockfile(cx); });
+}
+
 }  // namespace
 
 Result<void> install(const InstallOptions& o, Reporter& rep) {
@@ -61,7 +79,8 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
   long long started_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (auto r = timed(rep, "read-inputs", [&] { return read_inputs(cx); }); !r) return r;
-  if (timed(rep, "up-to-date-check", [&] { return up_to_date(cx); })) {
+  bool changing = o.change.kind != ManifestChange::Kind::None;
+  if (!changing && !o.lockfile_only && timed(rep, "up-to-date-check", [&] { return up_to_date(cx); })) {
     rep.info("Lockfile is up to date, resolution step is skipped");
     rep.info("Already up to date");
     return {};
@@ -73,8 +92,8 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
   if (!Store::exists(cx.settings.store_dir)) cx.start_fetcher();
   cx.node.emplace(fs::join(Store::layout_dir(cx.settings.store_dir), "host-node"));
   if (auto r = timed(rep, "parse-inputs", [&] { return parse_inputs(cx); }); !r) return r;
-  if (auto r = timed(rep, "frozen-check", [&] { return check_frozen(cx); }); !r) return r;
-  rep.info("Lockfile is up to date, resolution step is skipped");
+  if (auto r = settle_lockfile(cx); !r) return r;
+  if (o.lockfile_only) return {};
   if (auto r = timed(rep, "supported-check", [&] { return check_supported(cx); }); !r) return r;
   if (auto r = timed(rep, "plan", [&] { return plan_layout(cx); }); !r) return r;
   cx.store.emplace(cx.settings.store_dir);

@@ -9,6 +9,7 @@ Result<void> parse_inputs(InstallContext& cx) {
     if (!m) return m.error();
     p.manifest = std::move(*m);
   }
+  if (!cx.has_lockfile) return {};
   auto l = Lockfile::parse(cx.lockfile_text, cx.lockfile_path);
   if (!l) return l.error();
   cx.lockfile = std::move(*l);

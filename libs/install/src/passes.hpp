@@ -9,6 +9,7 @@ Result<void> read_inputs(InstallContext& cx);         // read_inputs.cpp
 bool up_to_date(const InstallContext& cx);            // read_inputs.cpp
 Result<void> parse_inputs(InstallContext& cx);        // parse_inputs.cpp
 Result<void> check_frozen(const InstallContext& cx);  // frozen_check.cpp
+Result<void> resolve_lockfile(InstallContext& cx);    // resolve.cpp
 Result<void> check_supported(const InstallContext& cx);  // frozen_check.cpp: refuse what tarn cannot do yet
 Result<void> plan_layout(InstallContext& cx);         // plan_layout.cpp
 Result<void> check_store(InstallContext& cx);         // store_check.cpp
@@ -17,6 +18,10 @@ Result<void> fetch_and_link(InstallContext& cx);      // fetch_and_link.cpp
 Result<void> link_bin_shims(InstallContext& cx);      // fetch_and_link.cpp
 Result<void> run_project_scripts(InstallContext& cx); // scripts.cpp
 Result<void> write_state(const InstallContext& cx);   // write_state.cpp
+
+// pnpm:fetching-progress for one tarball download (fetch_and_link.cpp): each attempt's
+// response, and a big one's bytes as they arrive. Runs on the network thread.
+std::shared_ptr<const net::Progress> download_progress(Reporter& rep, std::string_view id);
 
 // Reporter events around the passes (report_events.cpp).
 void report_start(InstallContext& cx);

@@ -164,12 +164,14 @@ Result<void> read_inputs(InstallContext& cx) {
   cx.lockfile_path = fs::join(cx.root_dir, "pnpm-lock.yaml");
   auto l = fs::read_file(cx.lockfile_path);
   if (!l) {
-    if (l.error().is_not_found())
+    if (!l.error().is_not_found()) return l.error();
+    if (cx.opts.frozen_lockfile)
       return Error::not_found(Code::NoLockfile, "Cannot install with \"frozen-lockfile\" because " + cx.lockfile_path +
-                                                    " is absent (tarn installs from a lockfile)");
-    return l.error();
+                                                    " is absent");
+  } else {
+    cx.lockfile_text = std::move(*l);
+    cx.has_lockfile = true;
   }
-  cx.lockfile_text = std::move(*l);
   if (auto r = read_patches(cx); !r) return r;
   std::string manifests;
   for (auto& p : cx.projects) manifests += p.id.str() + "\n" + p.manifest_text + "\n";

@@ -289,7 +289,7 @@ void Planner::plan_peer_bins(const Importer& imp, const std::unordered_set<std::
     size_t t = index_of(d.ref.target);
     if (!keep_[t]) continue;
     const Snapshot& s = lf_.snapshots[t];
-    for (auto& peer : lf_.meta(s.key)->peer_dependencies) {
+    for (auto& [peer, range] : lf_.meta(s.key)->peer_dependencies) {
       if (names.count(peer)) continue;
       for (auto* list : {&s.dependencies, &s.optional_dependencies})
         for (auto& dep : *list) {

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <sstream>
 
+#include "read.hpp"
 #include "tarn/fs/fs.hpp"
 
 namespace tarn {
@@ -32,6 +33,17 @@ static bool looks_like_alias(std::string_view v) {
   if (at == std::string_view::npos) return false;
   auto paren = v.find('('), colon = v.find(':');
   return (paren == std::string_view::npos || at < paren) && (colon == std::string_view::npos || at < colon);
+}
+
+std::string DepRef::text(const PkgName& alias) const {
+  switch (kind) {
+    case Kind::Link: return "link:" + link;
+    case Kind::Alias: return target.str();
+    case Kind::Version: break;
+  }
+  // A version under its own name: the snapshot key without "<alias>@".
+  std::string_view t = target.str();
+  return std::string(t.substr(std::min(t.size(), alias.str().size() + 1)));
 }
 
 Result<DepRef> DepRef::parse(const PkgName& alias, std::string_view value) {
@@ -55,38 +67,6 @@ Result<DepRef> DepRef::parse(const PkgName& alias, std::string_view value) {
   return r;
 }
 
-namespace {
-
-Error bad(const std::string& path, const std::string& why) {
-  return Error::failed(Code::BrokenLockfile, "failed to read " + path + ": " + why);
-}
-
-std::vector<std::string> string_list(const YAML::Node& n) {
-  std::vector<std::string> out;
-  if (!n) return out;
-  if (n.IsScalar()) out.push_back(n.as<std::string>());
-  else if (n.IsSequence())
-    for (auto it : n) out.push_back(it.as<std::string>());
-  return out;
-}
-
-Result<std::vector<Dependency>> read_deps(const YAML::Node& n, const std::string& path, const std::string& where) {
-  std::vector<Dependency> out;
-  if (!n) return out;
-  if (!n.IsMap()) return bad(path, where + " is not a map");
-  out.reserve(n.size());
-  for (auto it : n) {
-    auto alias = PkgName::parse(it.first.Scalar());
-    if (!alias) return bad(path, where + ": " + alias.error().message);
-    auto ref = DepRef::parse(*alias, it.second.Scalar());
-    if (!ref) return bad(path, where + ": " + ref.error().message);
-    out.push_back(Dependency{std::move(*alias), std::move(*ref)});
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<Lockfile> Lockfile::load(const std::string& path) {
   auto text = fs::read_file(path);
   if (!text) {
@@ -100,199 +80,8 @@ Result<Lockfile> Lockfile::load(const std::string& path) {
 
 namespace {
 
-// What one YAML document (or one chunk of it) contributes to the lockfile.
-struct Partial {
-  std::optional<std::string> lockfile_version;
-  std::optional<bool> auto_install_peers;
-  std::map<std::string, std::string> patched;
-  std::map<std::string, std::string> overrides;
-  std::vector<Importer> importers;
-  std::vector<std::pair<std::string, PackageMeta>> packages;
-  std::vector<Snapshot> snapshots;
-};
-
-Result<void> read_importers(const YAML::Node& imps, Partial& out, const std::string& path) {
-  if (!imps.IsMap()) return {};
-  for (auto it : imps) {
-    Importer imp;
-    imp.id = ImporterId(it.first.Scalar());
-    if (!it.second.IsMap()) {
-      out.importers.push_back(std::move(imp));
-      continue;
-    }
-    for (auto grp : it.second) {
-      const std::string& field = grp.first.Scalar();
-      DepGroup g;
-      if (field == "dependencies") g = DepGroup::Prod;
-      else if (field == "devDependencies") g = DepGroup::Dev;
-      else if (field == "optionalDependencies") g = DepGroup::Optional;
-      else continue;
-      const YAML::Node& deps = grp.second;
-      if (!deps.IsMap()) return bad(path, "importer " + imp.id.str() + " " + field + " is not a map");
-      for (auto d : deps) {
-        ImporterDep dep;
-        auto alias = PkgName::parse(d.first.Scalar());
-        if (!alias) return bad(path, "importer " + imp.id.str() + ": " + alias.error().message);
-        dep.alias = *alias;
-        dep.group = g;
-        if (d.second.IsMap()) {
-          for (auto kv : d.second) {
-            const std::string& k = kv.first.Scalar();
-            if (k == "specifier") dep.specifier = kv.second.Scalar();
-            else if (k == "version") dep.version = kv.second.Scalar();
-          }
-        } else {
-          dep.version = d.second.Scalar();
-        }
-        auto ref = DepRef::parse(dep.alias, dep.version);
-        if (!ref) return bad(path, "importer " + imp.id.str() + ": " + ref.error().message);
-        dep.ref = std::move(*ref);
-        imp.deps.push_back(std::move(dep));
-      }
-    }
-    // pnpm lists groups in this order; keep it whatever order the file used.
-    std::stable_sort(imp.deps.begin(), imp.deps.end(),
-                     [](const ImporterDep& a, const ImporterDep& b) { return a.group < b.group; });
-    out.importers.push_back(std::move(imp));
-  }
-  return {};
-}
-
-ResolutionKind resolution_kind(std::string_view t) {
-  return t == "directory" ? ResolutionKind::Directory
-         : t == "git"     ? ResolutionKind::Git
-         : t == "tarball" ? ResolutionKind::Tarball
-                          : ResolutionKind::Other;
-}
-
-Result<void> read_resolution(const YAML::Node& v, PackageMeta& m, const std::string& key, const std::string& path) {
-  if (!v.IsMap()) return {};
-  for (auto r : v) {
-    const std::string& rk = r.first.Scalar();
-    if (rk == "integrity") {
-      auto i = Integrity::parse(r.second.Scalar());
-      if (!i) return bad(path, key + ": " + i.error().message);
-      m.integrity = std::move(*i);
-    } else if (rk == "tarball") {
-      m.tarball = TarballUrl(r.second.Scalar());
-      if (m.resolution == ResolutionKind::Registry) m.resolution = ResolutionKind::Tarball;
-    } else if (rk == "type") {
-      m.resolution = resolution_kind(r.second.Scalar());
-    } else if (rk == "directory") {
-      m.directory = r.second.Scalar();
-    } else if (rk == "repo") {
-      m.git_repo = r.second.Scalar();
-    } else if (rk == "commit") {
-      m.git_commit = r.second.Scalar();
-    } else if (rk == "path") {
-      m.git_path = r.second.Scalar();
-    }
-  }
-  return {};
-}
-
-// One field of a packages: entry.
-Result<void> read_package_field(const std::string& k, const YAML::Node& v, PackageMeta& m, const std::string& key,
-                                const std::string& path) {
-  if (k == "resolution") return read_resolution(v, m, key, path);
-  if (k == "version") m.version = v.Scalar();
-  else if (k == "hasBin") m.has_bin = v.as<bool>();
-  else if (k == "requiresBuild") m.requires_build = v.as<bool>();
-  else if (k == "bundledDependencies") m.bundled = !v.IsScalar() || v.as<bool>();
-  else if (k == "os") m.os = string_list(v);
-  else if (k == "cpu") m.cpu = string_list(v);
-  else if (k == "libc") m.libc = string_list(v);
-  else if (k == "peerDependencies" && v.IsMap())
-    for (auto kv : v) m.peer_dependencies.push_back(kv.first.Scalar());
-  else if (k == "engines" && v.IsMap())
-    for (auto kv : v) m.engines.emplace_back(kv.first.Scalar(), kv.second.Scalar());
-  return {};
-}
-
-// One pass over each entry's fields: yaml-cpp's node["key"] is a linear search that
-// allocates, and it was half the lockfile time on alotta-modules.
-Result<void> read_packages(const YAML::Node& pkgs, Partial& out, const std::string& path) {
-  if (!pkgs.IsMap()) return {};
-  out.packages.reserve(pkgs.size());
-  for (auto it : pkgs) {
-    const std::string& key = it.first.Scalar();
-    auto dp = DepPath::parse(key);
-    if (!dp) return bad(path, dp.error().message);
-    PackageMeta m;
-    bool has_resolution = false;
-    if (it.second.IsMap())
-      for (auto f : it.second) {
-        const std::string& k = f.first.Scalar();
-        if (k == "resolution") has_resolution = true;
-        if (auto r = read_package_field(k, f.second, m, key, path); !r) return r;
-      }
-    if (!has_resolution) return bad(path, key + " has no resolution");
-    out.packages.emplace_back(std::string(dp->without_peers()), std::move(m));
-  }
-  return {};
-}
-
-Result<void> read_snapshots(const YAML::Node& snaps, Partial& out, const std::string& path) {
-  if (!snaps.IsMap()) return {};
-  out.snapshots.reserve(snaps.size());
-  for (auto it : snaps) {
-    Snapshot s;
-    auto dp = DepPath::parse(it.first.Scalar());
-    if (!dp) return bad(path, dp.error().message);
-    s.key = std::move(*dp);
-    if (it.second.IsMap()) {
-      for (auto f : it.second) {
-        const std::string& k = f.first.Scalar();
-        if (k == "dependencies") {
-          auto d = read_deps(f.second, path, s.key.str() + " dependencies");
-          if (!d) return d.error();
-          s.dependencies = std::move(*d);
-        } else if (k == "optionalDependencies") {
-          auto d = read_deps(f.second, path, s.key.str() + " optionalDependencies");
-          if (!d) return d.error();
-          s.optional_dependencies = std::move(*d);
-        } else if (k == "optional") {
-          s.optional = f.second.as<bool>();
-        }
-      }
-    }
-    out.snapshots.push_back(std::move(s));
-  }
-  return {};
-}
-
-Result<void> read_document(const YAML::Node& root, Partial& out, const std::string& path) {
-  if (!root.IsMap()) return {};
-  for (auto top : root) {
-    const std::string& k = top.first.Scalar();
-    Result<void> r;
-    if (k == "lockfileVersion") {
-      out.lockfile_version = top.second.as<std::string>();
-    } else if (k == "settings") {
-      if (top.second.IsMap())
-        for (auto kv : top.second)
-          if (kv.first.Scalar() == "autoInstallPeers") out.auto_install_peers = kv.second.as<bool>();
-    } else if (k == "overrides") {
-      if (top.second.IsMap())
-        for (auto kv : top.second) out.overrides[kv.first.Scalar()] = kv.second.Scalar();
-    } else if (k == "patchedDependencies") {
-      if (top.second.IsMap())
-        for (auto kv : top.second) {
-          // pnpm 8 wrote {path, hash}; 9.0 lockfiles write the hash alone.
-          const YAML::Node& v = kv.second;
-          out.patched[kv.first.Scalar()] = v.IsMap() && v["hash"] ? v["hash"].Scalar() : v.Scalar();
-        }
-    } else if (k == "importers") {
-      r = read_importers(top.second, out, path);
-    } else if (k == "packages") {
-      r = read_packages(top.second, out, path);
-    } else if (k == "snapshots") {
-      r = read_snapshots(top.second, out, path);
-    }
-    if (!r) return r.error();
-  }
-  return {};
-}
+using detail::bad;
+using detail::Partial;
 
 bool is_doc_marker(std::string_view line, std::string_view m) {
   return line.substr(0, 3) == m && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
@@ -458,7 +247,7 @@ Result<Partial> read_whole(const std::string& text, const std::string& path) {
   if (!root || !root.IsMap()) return bad(path, "not a YAML map");
   Partial p;
   try {
-    if (auto r = read_document(root, p, path); !r) return r.error();
+    if (auto r = detail::read_document(root, p, path); !r) return r.error();
   } catch (const YAML::Exception& e) {
     return bad(path, std::string("unexpected shape: ") + e.what());
   }
@@ -480,7 +269,7 @@ std::optional<Result<Partial>> read_chunks(const std::vector<std::string>& chunk
     }
     Partial p;
     try {
-      if (auto r = read_document(root, p, path); !r) return void(parts[i] = r.error());
+      if (auto r = detail::read_document(root, p, path); !r) return void(parts[i] = r.error());
     } catch (const YAML::Exception& e) {
       return void(parts[i] = bad(path, std::string("unexpected shape: ") + e.what()));
     }
@@ -490,49 +279,68 @@ std::optional<Result<Partial>> read_chunks(const std::vector<std::string>& chunk
   Partial all;
   for (auto& part : parts) {
     if (!*part) return Result<Partial>(part->error());
-    Partial& p = **part;
-    if (p.lockfile_version) all.lockfile_version = std::move(p.lockfile_version);
-    if (p.auto_install_peers) all.auto_install_peers = p.auto_install_peers;
-    all.patched.merge(p.patched);
-    all.overrides.merge(p.overrides);
-    for (auto& x : p.importers) all.importers.push_back(std::move(x));
-    for (auto& x : p.packages) all.packages.push_back(std::move(x));
-    for (auto& x : p.snapshots) all.snapshots.push_back(std::move(x));
+    detail::merge(all, std::move(**part));
   }
   return Result<Partial>(std::move(all));
 }
 
 }  // namespace
 
-Result<Lockfile> Lockfile::parse(std::string_view text_in, const std::string& path) {
-  std::string text(text_in);
-  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
-  size_t pieces = 2 * static_cast<size_t>(tbb::this_task_arena::max_concurrency());
-  auto chunks = split_for_parallel_parse(text, pieces);
-  std::optional<Result<Partial>> read;
-  if (!chunks.empty()) read = read_chunks(chunks, path);
-  if (!read) read = read_whole(text, path);
-  if (!*read) return read->error();
-  Partial& p = **read;
+namespace {
 
-  Lockfile lf;
+// pnpm's normalize_lockfile_content: no BOM, LF line ends.
+std::string normalized(std::string_view in) {
+  if (in.substr(0, 3) == "\xEF\xBB\xBF") in.remove_prefix(3);
+  std::string text(in);
+  if (text.find("\r\n") == std::string::npos) return text;
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i)
+    if (!(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) out += text[i];
+  return out;
+}
+
+// pnpm's env_document_of: a file starting with "---\n" carries an env document up to the
+// next "\n---\n".
+std::optional<std::string> env_document_text(const std::string& text) {
+  if (text.compare(0, 4, "---\n") != 0) return std::nullopt;
+  size_t sep = text.find("\n---\n", 4);
+  if (sep == std::string::npos) return std::nullopt;
+  return text.substr(4, sep - 4);
+}
+
+Result<void> fill(Lockfile& lf, Partial& p, const std::string& path) {
   if (!p.lockfile_version) return bad(path, "no lockfileVersion");
   lf.lockfile_version = *p.lockfile_version;
   if (lf.lockfile_version != "9.0" && lf.lockfile_version != "9")
     return Error::failed(Code::LockfileBreakingChange,
                          "failed to read " + path + ": lockfileVersion " + lf.lockfile_version +
                              " is not supported (tarn reads lockfileVersion 9.0)");
-  if (p.auto_install_peers) lf.auto_install_peers = *p.auto_install_peers;
-  lf.importers = std::move(p.importers);
-  lf.patched_dependencies = std::move(p.patched);
+  lf.has_settings = p.settings.has_value();
+  if (p.settings) {
+    lf.auto_install_peers = p.settings->auto_install_peers;
+    lf.dedupe_peers = p.settings->dedupe_peers;
+    lf.exclude_links_from_lockfile = p.settings->exclude_links_from_lockfile;
+    lf.inject_workspace_packages = p.settings->inject_workspace_packages;
+    lf.peers_suffix_max_length = p.settings->peers_suffix_max_length;
+  }
+  lf.catalogs = std::move(p.catalogs);
   lf.overrides = std::move(p.overrides);
+  lf.package_extensions_checksum = std::move(p.package_extensions_checksum);
+  lf.pnpmfile_checksum = std::move(p.pnpmfile_checksum);
+  lf.patched_dependencies = std::move(p.patched);
+  lf.ignored_optional_dependencies = std::move(p.ignored_optional);
+  lf.time = std::move(p.time);
+  lf.importers = std::move(p.importers);
   lf.packages.reserve(p.packages.size());
   for (auto& [k, m] : p.packages) lf.packages.insert_or_assign(std::move(k), std::move(m));
   lf.snapshots = std::move(p.snapshots);
-  lf.snapshot_index.reserve(lf.snapshots.size());
-  for (size_t i = 0; i < lf.snapshots.size(); ++i) lf.snapshot_index.emplace(lf.snapshots[i].key.str(), i);
+  lf.reindex();
+  return {};
+}
 
-  // Every snapshot needs its metadata, and every reference must land on a snapshot.
+// Every snapshot needs its metadata, and every reference must land on a snapshot.
+Result<void> validate(const Lockfile& lf, const std::string& path) {
   for (auto& s : lf.snapshots) {
     if (!lf.packages.count(std::string(s.key.without_peers())))
       return Error::failed(Code::LockfileMissingDependency,
@@ -550,7 +358,41 @@ Result<Lockfile> Lockfile::parse(std::string_view text_in, const std::string& pa
         return Error::failed(Code::LockfileMissingDependency,
                              "failed to read " + path + ": importer " + imp.id.str() + " depends on " +
                                  d.ref.target.str() + ", which is missing from snapshots:");
+  return {};
+}
+
+}  // namespace
+
+Result<Lockfile> Lockfile::parse(std::string_view text_in, const std::string& path) {
+  std::string text = normalized(text_in);
+  if (auto mended = detail::mend_for_yaml_cpp(text)) text = std::move(*mended);
+  size_t pieces = 2 * static_cast<size_t>(tbb::this_task_arena::max_concurrency());
+  auto chunks = split_for_parallel_parse(text, pieces);
+  std::optional<Result<Partial>> read;
+  if (!chunks.empty()) read = read_chunks(chunks, path);
+  if (!read) read = read_whole(text, path);
+  if (!*read) return read->error();
+
+  Lockfile lf;
+  if (auto r = fill(lf, **read, path); !r) return r.error();
+  // pnpm reads the env document only to install config dependencies, never to install the
+  // project; one tarn cannot model is left out (save_lockfile then keeps its text).
+  if (auto env = env_document_text(text))
+    if (auto e = detail::read_env_document(*env, path)) lf.env = std::move(*e);
+  if (auto r = validate(lf, path); !r) return r.error();
   return lf;
+}
+
+void Lockfile::reindex() {
+  snapshot_index.clear();
+  snapshot_index.reserve(snapshots.size());
+  for (size_t i = 0; i < snapshots.size(); ++i) snapshot_index.emplace(snapshots[i].key.str(), i);
+}
+
+bool PackageMeta::has_peer(std::string_view name) const {
+  for (auto& [n, range] : peer_dependencies)
+    if (n == name) return true;
+  return false;
 }
 
 const Snapshot* Lockfile::find(const DepPath& p) const {

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <charconv>
+#include <cmath>
 #include <map>
 
 #include "tarn/fs/fs.hpp"
@@ -19,6 +21,54 @@ Result<Manifest> Manifest::load(const std::string& path) {
   }
   return parse(*text, path);
 }
+
+namespace {
+
+// A JSON number as serde_json prints it (pnpm 12 writes dependenciesMeta through it):
+// integers as they are, floats in ryu's shortest form with ".0" on whole numbers.
+std::string json_number_text(const json::value& v) {
+  if (v.is_int64()) return std::to_string(v.as_int64());
+  if (v.is_uint64()) return std::to_string(v.as_uint64());
+  double d = v.as_double();
+  char buf[64];
+  if (std::trunc(d) == d && std::fabs(d) < 1e16) {
+    std::snprintf(buf, sizeof buf, "%.0f.0", d);
+    return buf;
+  }
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  std::string out(buf, r.ptr);
+  if (auto e = out.find("e+"); e != std::string::npos) out.erase(e + 1, 1);
+  return out;
+}
+
+YamlValue json_to_value(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::object: {
+      YamlValue m = YamlValue::map();
+      for (auto& kv : v.as_object()) m.add(std::string(kv.key()), json_to_value(kv.value()));
+      return m;
+    }
+    case json::kind::array: {
+      YamlValue s = YamlValue::seq();
+      for (auto& item : v.as_array()) s.push(json_to_value(item));
+      return s;
+    }
+    case json::kind::string: return YamlValue::string(std::string(v.as_string()));
+    case json::kind::bool_: return YamlValue::boolean(v.as_bool());
+    case json::kind::null: return YamlValue::null();
+    default: return YamlValue::number(json_number_text(v));
+  }
+}
+
+void read_lockfile_fields(const json::object& o, Manifest& m) {
+  if (auto* n = o.if_contains("dependenciesMeta"); n && n->is_object() && !n->as_object().empty())
+    m.dependencies_meta = json_to_value(*n);
+  if (auto* pc = o.if_contains("publishConfig"); pc && pc->is_object())
+    if (auto* d = pc->as_object().if_contains("directory"); d && d->is_string())
+      m.publish_directory = std::string(d->as_string());
+}
+
+}  // namespace
 
 Result<Manifest> Manifest::parse(std::string_view text, const std::string& path) {
   boost::system::error_code ec;
@@ -48,6 +98,7 @@ Result<Manifest> Manifest::parse(std::string_view text, const std::string& path)
     auto r = read(f, *dst);
     if (!r) return r.error();
   }
+  read_lockfile_fields(o, m);
   return m;
 }
 

@@ -58,7 +58,8 @@ namespace {
 
 struct Job {
   Request req;
-  Callback done;  // emptied by the one call
+  ResponseCallback done;  // emptied by the one call
+  bool accept_304 = false;  // get_response(): a 304 is an answer, not a failure
 };
 
 // One connection, plain or TLS.
@@ -91,7 +92,7 @@ struct Outcome {
   std::optional<ms> retry_after;
   std::optional<Error> fatal;  // not worth another attempt (a bad redirect)
   bool announced = false;      // the request's Progress was told of this response
-  Body body;
+  Response response;          // status copied in; body and validators
 };
 
 // One attempt's request: its Authorization (dropped at the first hop to another origin),
@@ -151,13 +152,17 @@ bool retryable(const Outcome& o) {
            ERR_GET_REASON(static_cast<unsigned long>(o.ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED);
 }
 
+uint64_t body_cap(const Job& job, const FetcherOptions& opt) {
+  return job.req.max_body_bytes ? job.req.max_body_bytes : opt.max_body_bytes;
+}
+
 Error final_error(const Job& job, const Outcome& o, const FetcherOptions& opt, unsigned attempts) {
   if (o.fatal) return *o.fatal;
   std::string where = "failed to fetch " + job.req.what + " from " + printable(o.url) + ": ";
   std::string tries = attempts > 1 ? " (" + std::to_string(attempts) + " attempts)" : "";
   if (o.ec == http::error::body_limit)
     return Error::failed(Code::TarballTooLarge,
-                         where + "the body is over the cap of " + std::to_string(opt.max_body_bytes) + " bytes");
+                         where + "the body is over the cap of " + std::to_string(body_cap(job, opt)) + " bytes");
   if (o.ec == beast::error::timeout)
     return Error::failed(Code::FetchTimeout,
                          where + "no data for " + std::to_string(opt.fetch_timeout.count()) + " ms" + tries);
@@ -223,8 +228,8 @@ struct Fetcher::Impl {
     thread.join();
   }
 
-  void finish(Job& job, Result<Body>&& r) {
-    Callback done = std::move(job.done);
+  void finish(Job& job, Result<Response>&& r) {
+    ResponseCallback done = std::move(job.done);
     job.done = nullptr;
     done(std::move(r));
     std::lock_guard lk(mu);
@@ -333,7 +338,7 @@ struct Fetcher::Impl {
   }
 
   template <class Stream>
-  awaitable<void> exchange(Stream& s, Conn& c, const Url& u, const Attempt& at, Outcome& o) {
+  awaitable<void> exchange(Stream& s, Conn& c, const Url& u, const Job& job, const Attempt& at, Outcome& o) {
     const std::optional<std::string>& auth = at.auth;
     http::request<http::empty_body> req{http::verb::get, u.target, 11};
     bool default_port = (u.tls && u.port == "443") || (!u.tls && u.port == "80");
@@ -342,6 +347,7 @@ struct Fetcher::Impl {
     req.set(http::field::accept, "*/*");
     req.set(http::field::connection, "keep-alive");
     if (auth) req.set(http::field::authorization, *auth);
+    for (auto& [name, value] : job.req.headers) req.set(name, value);
     auto on_error = asio::redirect_error(use_awaitable, o.ec);
     c.lowest().expires_after(opts.fetch_timeout);
     co_await http::async_write(s, req, on_error);
@@ -349,7 +355,7 @@ struct Fetcher::Impl {
     http::response_parser<http::vector_body<uint8_t>> p;
     // A Content-Length over the cap fails while the header is parsed; any other body as
     // soon as it crosses the cap.
-    if (opts.max_body_bytes) p.body_limit(opts.max_body_bytes);
+    if (uint64_t cap = body_cap(job, opts)) p.body_limit(cap);
     else p.body_limit(boost::none);
     c.lowest().expires_after(opts.fetch_timeout);
     co_await http::async_read_header(s, c.buffer, p, on_error);
@@ -376,19 +382,27 @@ struct Fetcher::Impl {
     if (auto it = res.find(http::field::location); it != res.end()) o.location = std::string(it->value());
     if (o.status == 429 || o.status == 503)
       if (auto it = res.find(http::field::retry_after); it != res.end()) o.retry_after = parse_retry_after(it->value());
-    o.body = std::move(res.body());
+    auto field = [&](http::field f) {
+      auto it = res.find(f);
+      return it == res.end() ? std::string() : std::string(it->value());
+    };
+    o.response.status = o.status;
+    o.response.etag = field(http::field::etag);
+    o.response.last_modified = field(http::field::last_modified);
+    o.response.content_type = field(http::field::content_type);
+    o.response.body = std::move(res.body());
   }
 
   // One request on this worker's connection, reused when it is open to the same origin.
-  awaitable<Outcome> exchange_on(Conn& c, const std::string& url, const Url& u, const Attempt& at) {
+  awaitable<Outcome> exchange_on(Conn& c, const std::string& url, const Url& u, const Job& job, const Attempt& at) {
     Outcome o;
     o.url = url;
     o.reused = c.open() && c.origin == u.origin();
     if (closing) o.ec = asio::error::operation_aborted;
     else if (!o.reused) o.ec = co_await connect(c, u);
     // Statements, not a ?: — GCC 12 miscompiles co_await inside a conditional expression.
-    if (!o.ec && c.secure) co_await exchange(*c.secure, c, u, at, o);
-    else if (!o.ec) co_await exchange(*c.plain, c, u, at, o);
+    if (!o.ec && c.secure) co_await exchange(*c.secure, c, u, job, at, o);
+    else if (!o.ec) co_await exchange(*c.plain, c, u, job, at, o);
     if (o.ec || !o.keep_alive) c.close();
     co_return o;
   }
@@ -401,7 +415,7 @@ struct Fetcher::Impl {
     std::string url = job.req.url;
     Attempt at{job.req.authorization, job.req.progress.get(), attempt};
     for (unsigned hops = 0;; ++hops) {
-      Outcome o = co_await exchange_on(c, url, u, at);
+      Outcome o = co_await exchange_on(c, url, u, job, at);
       if (o.ec || !is_redirect(o.status) || o.location.empty()) co_return o;
       std::string where = "failed to fetch " + job.req.what + " from " + printable(url) + ": ";
       if (hops == opts.max_redirects) {
@@ -434,8 +448,8 @@ struct Fetcher::Impl {
     for (unsigned failures = 0;;) {
       Outcome o = co_await follow(c, job, *u, failures + 1);
       if (closing) break;
-      if (!o.ec && o.status == 200) {
-        co_await deliver(job, std::move(o.body));
+      if (!o.ec && (o.status == 200 || (o.status == 304 && job.accept_304))) {
+        co_await deliver(job, std::move(o.response));
         co_return;
       }
       // A server may close an idle keep-alive connection at any time: retry at once, on a
@@ -463,15 +477,15 @@ struct Fetcher::Impl {
     }
   }
 
-  awaitable<void> deliver(Job& job, Body body) {
+  awaitable<void> deliver(Job& job, Response response) {
     co_await wait_for_room();
     if (closing) {
       finish(job, cancelled(job));
       co_return;
     }
-    bytes += body.size();
-    pending_bytes += body.size();
-    finish(job, std::move(body));
+    bytes += response.body.size();
+    pending_bytes += response.body.size();
+    finish(job, std::move(response));
   }
 
   awaitable<void> worker() {
@@ -523,11 +537,20 @@ void Fetcher::preconnect(const std::string& url) {
 }
 
 void Fetcher::get(Request r, Callback done) {
+  queue_job(std::move(r), [done = std::move(done)](Result<Response>&& res) {
+    if (res) done(std::move(res->body));
+    else done(std::move(res.error()));
+  }, false);
+}
+
+void Fetcher::get_response(Request r, ResponseCallback done) { queue_job(std::move(r), std::move(done), true); }
+
+void Fetcher::queue_job(Request r, ResponseCallback done, bool accept_304) {
   {
     std::lock_guard lk(impl_->mu);
     ++impl_->jobs;
   }
-  asio::post(impl_->ioc, [impl = impl_.get(), job = Job{std::move(r), std::move(done)}]() mutable {
+  asio::post(impl_->ioc, [impl = impl_.get(), job = Job{std::move(r), std::move(done), accept_304}]() mutable {
     if (impl->closing) return impl->finish(job, cancelled(job));
     impl->queue.push_back(std::move(job));
     impl->start_workers();

@@ -79,6 +79,8 @@ struct PeerWalk {
   std::vector<char> pure;
   std::vector<std::vector<CacheEntry>> cache;
   std::set<size_t> pure_recorded;
+  // Edges to a peer whose key was not final yet (a peer cycle): patched when it is.
+  std::map<std::pair<const Scope*, size_t>, std::vector<std::pair<std::string, size_t>>> fixups;
 
   PeerWalk(const ResolvedTree& t, bool rec) : tree(t), record(rec), cache(t.packages.size()) { compute_pure(); }
 
@@ -90,7 +92,7 @@ struct PeerWalk {
       for (size_t i = 0; i < pure.size(); ++i)
         if (pure[i])
           for (auto& e : tree.packages[i].children)
-            if (!pure[e.target]) {
+            if (e.target != SIZE_MAX && !pure[e.target]) {
               pure[i] = 0;
               changed = true;
               break;
@@ -117,7 +119,8 @@ struct PeerWalk {
   std::optional<OccResult> from_cache(Scope& s, size_t pkg);
   const OccResult& resolve(Scope& s, size_t k);
   OccResult walk(Scope& s, size_t k);
-  std::string key_for(size_t pkg, const std::map<std::string, Provider>& peers);
+  std::string key_for(size_t pkg, const std::map<std::string, Provider>& peers, const Scope& s, size_t k);
+  std::string segment(Provider p, const Scope& s, size_t k);
   void record_node(const OccResult& r, size_t pkg, const Scope& children, const std::map<std::string, Provider>& own);
 };
 
@@ -126,6 +129,7 @@ void PeerWalk::record_pure(size_t pkg) {
   GraphNode& n = out.nodes[tree.packages[pkg].id()];
   n.pkg = pkg;
   for (auto& e : tree.packages[pkg].children) {
+    if (e.target == SIZE_MAX) continue;  // dropped (the walk is still running)
     n.edges.push_back({e.alias, tree.packages[e.target].id(), e.optional});
     record_pure(e.target);
   }
@@ -159,13 +163,18 @@ const OccResult& PeerWalk::resolve(Scope& s, size_t k) {
     s.memo[k] = OccResult{tree.packages[pkg].id(), {}, {}};
     return *s.memo[k];
   }
+  s.busy[k] = 1;  // before the cache check too: it resolves providers, which may need this one
   if (auto hit = from_cache(s, pkg)) {
+    s.busy[k] = 0;
     s.memo[k] = std::move(*hit);
     return *s.memo[k];
   }
-  s.busy[k] = 1;
   OccResult r = walk(s, k);
   s.busy[k] = 0;
+  if (auto f = fixups.find({&s, k}); f != fixups.end()) {
+    for (auto& [node, edge] : f->second) out.nodes[node].edges[edge].dep_path = r.dep_path;
+    fixups.erase(f);
+  }
   CacheEntry c{r, {}};
   for (auto& [name, p] : r.external) c.provider_path[name] = path_of(p);
   cache[pkg].push_back(std::move(c));
@@ -186,11 +195,22 @@ void merge_missing(std::map<std::string, MissingPeer>& into, const std::map<std:
 
 // pnpm's suffix: each peer as its provider's own key, sorted as strings, in parentheses;
 // a body over 1000 bytes becomes the first 32 hex digits of its sha256.
-std::string PeerWalk::key_for(size_t pkg, const std::map<std::string, Provider>& peers) {
+// A peer in a peer cycle with this occurrence (it takes this one from above) is written as
+// name@version: pnpm names the members of a peer-graph cycle without their suffixes.
+std::string PeerWalk::segment(Provider p, const Scope& s, size_t k) {
+  std::string path = path_of(p);
+  const auto& memo = p.scope->memo[p.idx];
+  if (memo)
+    for (auto& [name, q] : memo->external)
+      if (q.scope == &s && q.idx == k) return tree.packages[p.scope->kids[p.idx].second].id();
+  return path;
+}
+
+std::string PeerWalk::key_for(size_t pkg, const std::map<std::string, Provider>& peers, const Scope& s, size_t k) {
   std::string id = tree.packages[pkg].id();
   if (peers.empty()) return id;
   std::vector<std::string> parts;
-  for (auto& [name, p] : peers) parts.push_back(path_of(p));
+  for (auto& [name, p] : peers) parts.push_back(segment(p, s, k));
   std::sort(parts.begin(), parts.end());
   std::string body;
   for (auto& x : parts) body += (body.empty() ? "" : ")(") + x;
@@ -206,6 +226,7 @@ OccResult PeerWalk::walk(Scope& s, size_t k) {
   c.chain = s.chain;
   c.chain.push_back(pkg);
   for (auto& e : P.children) {
+    if (e.target == SIZE_MAX) continue;  // dropped (the walk is still running)
     if (e.target == pkg || closes_second_lap(c.chain, pkg, e.target)) continue;  // a cycle's second lap
     c.kids.emplace_back(e.alias, e.target);
     c.optional.push_back(e.optional);
@@ -236,7 +257,7 @@ OccResult PeerWalk::walk(Scope& s, size_t k) {
   }
   all.erase(P.name.str());
   r.external = all;
-  r.dep_path = key_for(pkg, all);
+  r.dep_path = key_for(pkg, all, s, k);
   if (record) record_node(r, pkg, c, own);
   return r;
 }
@@ -257,8 +278,11 @@ void PeerWalk::record_node(const OccResult& r, size_t pkg, const Scope& c, const
   for (auto& [name, p] : r.external) n.resolved_peer_names.insert(name);
   for (size_t j = 0; j < c.kids.size(); ++j) n.edges.push_back({c.kids[j].first, c.memo[j]->dep_path, c.optional[j] != 0});
   for (auto& peer : P.peers)
-    if (auto o = own.find(peer.name); o != own.end())
-      n.edges.push_back({*PkgName::parse(peer.name), path_of(o->second), peer.optional});
+    if (auto o = own.find(peer.name); o != own.end()) {
+      Provider p = o->second;
+      if (p.scope->busy[p.idx]) fixups[{p.scope, p.idx}].emplace_back(r.dep_path, n.edges.size());
+      n.edges.push_back({*PkgName::parse(peer.name), path_of(p), peer.optional});
+    }
 }
 
 PeerGraph run(const ResolvedTree& tree, bool record) {
@@ -271,14 +295,19 @@ PeerGraph run(const ResolvedTree& tree, bool record) {
     auto sc = std::make_unique<Scope>();
     // pnpm's resolvePeersFromWorkspaceRoot: other projects also see the root's dependencies.
     sc->up = i > 0 ? root.get() : nullptr;
-    for (auto& d : tree.importers[i].deps) {
+    std::vector<size_t> slot;  // kid -> index in the importer's deps
+    for (size_t k = 0; k < tree.importers[i].deps.size(); ++k) {
+      auto& d = tree.importers[i].deps[k];
+      if (d.target == SIZE_MAX) continue;
       sc->kids.emplace_back(d.alias, d.target);
       sc->optional.push_back(d.optional);
+      slot.push_back(k);
     }
     sc->init();
+    w.out.direct[i].assign(tree.importers[i].deps.size(), "");
     for (size_t k = 0; k < sc->kids.size(); ++k) {
       const OccResult& r = w.resolve(*sc, k);
-      w.out.direct[i].push_back(r.dep_path);
+      w.out.direct[i][slot[k]] = r.dep_path;
       merge_missing(w.out.missing[i], r.missing);
     }
     if (i == 0 && tree.importers[i].id.is_root()) root = std::move(sc);

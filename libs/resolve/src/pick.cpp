@@ -9,10 +9,10 @@ namespace {
 
 using Candidates = std::vector<const PackageVersion*>;
 
-const PackageVersion* max_of(const Candidates& c, const Range& r, bool lowest) {
+const PackageVersion* max_of(const Candidates& c, const WantedSpec& r, bool lowest) {
   const PackageVersion* best = nullptr;
   for (auto* pv : c)
-    if (r.satisfies(pv->version) && (!best || (lowest ? pv->version < best->version : best->version < pv->version)))
+    if (r.satisfied_by(pv->version) && (!best || (lowest ? pv->version < best->version : best->version < pv->version)))
       best = pv;
   return best;
 }
@@ -36,7 +36,8 @@ std::map<std::string, const PackageVersion*> bounded_tags(const Packument& doc, 
       const Version& v = pv->version;
       if (*orig < v || (tag != "latest" && v.major() != orig->major())) continue;
       if (v.is_prerelease() != orig->is_prerelease()) continue;
-      bool bd = best && best->deprecated.has_value(), cd = pv->deprecated.has_value();
+      bool bd = best && best->deprecated && !best->deprecated->empty();
+      bool cd = pv->deprecated && !pv->deprecated->empty();
       if (!best || (best->version < v && bd == cd) || (bd && !cd)) best = pv;
     }
     if (best) out[tag] = best;
@@ -49,7 +50,7 @@ std::vector<Candidates> preferred_groups(const Candidates& all, const WantedSpec
                                          const std::vector<Preferred>& prefs) {
   std::map<const PackageVersion*, unsigned> weight;
   for (auto* pv : all)
-    if (spec.range->satisfies(pv->version)) weight[pv] = 0;
+    if (spec.satisfied_by(pv->version)) weight[pv] = 0;
   auto add = [&](const PackageVersion* pv, unsigned w) {
     unsigned& x = weight[pv];
     x = x == 0 ? w : x + w;  // JS truthiness in pnpm: a 0 seed is replaced, not summed
@@ -70,26 +71,33 @@ std::vector<Candidates> preferred_groups(const Candidates& all, const WantedSpec
   return out;
 }
 
+bool deprecated(const PackageVersion* pv) { return pv->deprecated && !pv->deprecated->empty(); }
+
 const PackageVersion* pick_range(const Candidates& all, const WantedSpec& spec,
                                  const std::map<std::string, const PackageVersion*>& tags, const PickOptions& o) {
   auto latest_it = tags.find("latest");
   const PackageVersion* latest = latest_it == tags.end() ? nullptr : latest_it->second;
-  if (o.preferred && !o.preferred->empty()) {
+  // A dependency's own spec among the preferences selects nothing new (pnpm skips it); with
+  // only that, pnpm 12.21 picks as without preferences, avoiding a deprecated top version.
+  bool prefs = o.preferred && std::any_of(o.preferred->begin(), o.preferred->end(),
+                                          [&](const Preferred& p) { return p.selector != spec.text; });
+  if (prefs) {
     for (auto& group : preferred_groups(all, spec, tags, *o.preferred)) {
-      if (!o.lowest && latest && std::count(group.begin(), group.end(), latest) && spec.range->satisfies(latest->version))
+      if (!o.lowest && latest && std::count(group.begin(), group.end(), latest) && spec.satisfied_by(latest->version))
         return latest;
-      if (auto* p = max_of(group, *spec.range, o.lowest)) return p;
+      if (auto* p = max_of(group, spec, o.lowest)) return p;
     }
   }
-  if (o.lowest) return max_of(all, *spec.range, true);
-  // `*` takes `latest` even when it is a prerelease (pnpm/pnpm#865).
-  if (latest && (spec.text == "*" || spec.range->satisfies(latest->version))) return latest;
-  const PackageVersion* top = max_of(all, *spec.range, false);
-  if (top && top->deprecated && all.size() > 1) {
+  if (o.lowest) return max_of(all, spec, true);
+  // `*` takes `latest` even when it is a prerelease (pnpm/pnpm#865). A deprecated `latest`
+  // yields to the best non-deprecated match (pnpm 12.21, test/resolve/cases/deprecated).
+  if (latest && !deprecated(latest) && (spec.text == "*" || spec.satisfied_by(latest->version))) return latest;
+  const PackageVersion* top = max_of(all, spec, false);
+  if (top && deprecated(top) && all.size() > 1) {
     Candidates fresh;
     for (auto* pv : all)
-      if (!pv->deprecated) fresh.push_back(pv);
-    if (auto* p = max_of(fresh, *spec.range, false)) return p;
+      if (!deprecated(pv)) fresh.push_back(pv);
+    if (auto* p = max_of(fresh, spec, false)) return p;
   }
   return top;
 }
@@ -127,7 +135,7 @@ const PackageVersion* pick_version(const Packument& doc, const WantedSpec& spec,
   switch (spec.kind) {
     case WantedSpec::Kind::Version: {
       for (auto* pv : all)
-        if (spec.range->satisfies(pv->version)) return pv;
+        if (spec.satisfied_by(pv->version)) return pv;
       return nullptr;
     }
     case WantedSpec::Kind::Tag: {

@@ -92,4 +92,11 @@ Result<WantedSpec> WantedSpec::parse(const PkgName& alias, std::string_view spec
   return registry_spec(std::move(w), spec.empty() ? "*" : spec);
 }
 
+bool WantedSpec::satisfied_by(const Version& v) const {
+  if (!range || !range->satisfies(v)) return false;
+  for (auto& r : also)
+    if (!r.satisfies(v)) return false;
+  return true;
+}
+
 }  // namespace tarn::resolve

@@ -8,9 +8,12 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <filesystem>
 #include <set>
+#include <span>
 #include <unordered_map>
 
+#include "compat.hpp"
 #include "walk_internal.hpp"
 
 namespace tarn::resolve {
@@ -58,10 +61,11 @@ void add_selector(std::vector<Preferred>& list, Preferred::Kind k, const std::st
   list.push_back({k, sel, w});
 }
 
-// pnpm's get_preferred_versions_from_lockfile_and_manifests.
-std::map<std::string, std::vector<Preferred>> preferred_seed(const ResolveInput& in) {
+// pnpm's get_preferred_versions_from_lockfile_and_manifests, per project: pnpm 12.21 lets
+// a project's own specs steer its tree, not another project's (test/resolve/cases/workspace).
+std::map<std::string, std::vector<Preferred>> preferred_seed(const ResolveInput& in, size_t project) {
   std::map<std::string, std::vector<Preferred>> out;
-  for (auto& p : in.projects)
+  for (auto& p : std::span(&in.projects[project], 1))
     for (auto* group : {&p.manifest.dev_dependencies, &p.manifest.dependencies, &p.manifest.optional_dependencies})
       for (auto& [name, spec] : *group)
         if (auto k = selector_kind(spec)) add_selector(out[name], *k, spec, kDirectDepWeight, false);
@@ -91,7 +95,8 @@ struct Walk {
   PackumentSource& source;
   ResolvedTree tree;
   ErrorSink errs;
-  std::map<std::string, std::vector<Preferred>> seed_prefs;
+  std::vector<std::map<std::string, std::vector<Preferred>>> seeds_by_project;
+  std::map<std::string, std::vector<Preferred>> seed_prefs;  // the project being extended
   std::unordered_map<std::string, size_t> by_id;  // "name@version" -> package
   std::vector<Occ> occs;
   std::vector<char> owned;  // per package: its children were resolved
@@ -102,7 +107,9 @@ struct Walk {
   std::condition_variable cv;
   std::deque<std::pair<std::string, Result<std::shared_ptr<const Packument>>>> done;
 
-  Walk(const ResolveInput& i, PackumentSource& s) : in(i), source(s), seed_prefs(preferred_seed(i)) {}
+  Walk(const ResolveInput& i, PackumentSource& s) : in(i), source(s) {
+    for (size_t p = 0; p < i.projects.size(); ++p) seeds_by_project.push_back(preferred_seed(i, p));
+  }
 
   // Documents are keyed "name" (abbreviated) or "name\tfull".
   void ensure(const PkgName& name, bool full = false) {
@@ -145,8 +152,9 @@ struct Walk {
   std::vector<Seed> next_level(const std::vector<size_t>& fresh);
   std::vector<std::string> parent_path(size_t occ) const;
   std::vector<Seed> importer_seeds(size_t project, size_t importer);
+  Result<std::string> link_target(size_t project, const WantedSpec& ws) const;
   bool hoist_round(size_t importer);
-  std::string hoisted_spec(const std::string& name, const std::string& range) const;
+  std::string hoisted_spec(const std::string& name, const std::string& range, const std::vector<Range>& all) const;
 };
 
 std::vector<Preferred> Walk::prefs_for(const std::string& name, const Overlay* overlay) const {
@@ -192,7 +200,7 @@ bool excluded(const std::vector<std::string>& patterns, const std::string& name,
 }
 
 const PackageVersion* pick_with_policy(const Packument& doc, const WantedSpec& spec, PickOptions o,
-                                       const ResolveInput& in, std::vector<std::string>& warnings) {
+                                       const ResolveInput& in, std::map<std::string, std::string>& immature) {
   if (o.published_by && excluded(in.minimum_release_age_exclude, doc.name.str(), o.trusted_versions))
     o.published_by.reset();
   if (auto* pv = pick_version(doc, spec, o)) return pv;
@@ -202,9 +210,10 @@ const PackageVersion* pick_with_policy(const Packument& doc, const WantedSpec& s
   o.published_by.reset();
   if (spec.kind == WantedSpec::Kind::Range) o.lowest = true;
   const PackageVersion* pv = pick_version(doc, spec, o);
-  if (pv)
-    warnings.push_back(doc.name.str() + "@" + pv->version.str() +
-                       " was published less than minimumReleaseAge ago; nothing older matches " + spec.text);
+  if (pv) {
+    auto t = doc.time.find(pv->version.str());
+    immature[doc.name.str() + "@" + pv->version.str()] = t == doc.time.end() ? "" : t->second;
+  }
   return pv;
 }
 
@@ -240,7 +249,7 @@ std::optional<size_t> Walk::settle(const Seed& s, const std::string& owner) {
     if (!s.optional) errs.add(r.error());  // an optional edge that fails is dropped, as pnpm does
     return std::nullopt;
   }
-  const PackageVersion* pv = pick_with_policy(**r, s.spec, o, in, tree.warnings);
+  const PackageVersion* pv = pick_with_policy(**r, s.spec, o, in, tree.immature);
   if (pv) return package_for(*r, pv);
   if (s.optional) return std::nullopt;
   std::string have;
@@ -281,6 +290,12 @@ size_t Walk::package_for(const std::shared_ptr<const Packument>& doc, const Pack
   p.name = doc->name;
   p.doc = doc;
   p.meta = pv;
+  if (in.compat_db)
+    if (auto ext = extend_manifest(doc->name, *pv)) {
+      p.extended = std::make_shared<const PackageVersion>(std::move(*ext));
+      p.meta = p.extended.get();
+    }
+  pv = p.meta;
   p.peers = own_peers(p.name, *pv, in.auto_install_peers);
   tree.packages.push_back(std::move(p));
   owned.push_back(0);
@@ -428,13 +443,22 @@ std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
       errs.add(ws.error());
       continue;
     }
-    if (!ws->is_registry()) {
-      errs.add(Error::failed(Code::Unsupported, "failed to resolve " + w.alias + "@" + printable(w.spec) + " in " +
-                                                    tree.importers[i].id.str() + ": tarn resolves registry dependencies only"));
+    bool opt = w.group == DepGroup::Optional;
+    if (ws->kind == WantedSpec::Kind::Workspace || ws->kind == WantedSpec::Kind::Link) {
+      auto link = link_target(project, *ws);
+      if (!link) {
+        errs.add(link.error());
+        continue;
+      }
+      deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, *link});
       continue;
     }
-    bool opt = w.group == DepGroup::Optional;
-    deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt});
+    if (!ws->is_registry()) {
+      errs.add(Error::failed(Code::Unsupported, "failed to resolve " + w.alias + "@" + printable(w.spec) + " in " +
+                                                    tree.importers[i].id.str() + ": tarn resolves registry, workspace: and link: dependencies only"));
+      continue;
+    }
+    deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, {}});
     seeds.push_back(Seed{SIZE_MAX, deps.size() - 1, std::move(*ws), opt, true});
   }
   return seeds;
@@ -443,7 +467,9 @@ std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
 // The specifier an auto-installed peer is resolved with (pnpm's hoist_peers): an override,
 // else the workspace root's own dependency on it, else the highest version of it already in
 // the graph that satisfies every consumer, else the consumers' range.
-std::string Walk::hoisted_spec(const std::string& name, const std::string& range) const {
+std::string ranges_front(const MissingPeer& mp) { return mp.ranges.empty() ? "" : mp.ranges.front(); }
+
+std::string Walk::hoisted_spec(const std::string& name, const std::string& range, const std::vector<Range>& all) const {
   for (auto& [sel, val] : in.overrides)
     if (sel == name) return val;
   if (!tree.importers.empty() && tree.importers[0].id.is_root())
@@ -459,10 +485,11 @@ std::string Walk::hoisted_spec(const std::string& name, const std::string& range
   for (auto& p : tree.packages)
     if (p.name.str() == name) versions.push_back(p.meta->version);
   if (versions.empty()) return range;
-  auto r = Range::parse(range);
   const Version* best = nullptr;
-  for (auto& v : versions)
-    if ((!r || r->satisfies(v, true)) && (!best || *best < v)) best = &v;
+  for (auto& v : versions) {
+    bool ok = std::all_of(all.begin(), all.end(), [&](const Range& r) { return r.satisfies(v, true); });
+    if (ok && (!best || *best < v)) best = &v;
+  }
   if (!best) return range;
   std::sort(others.begin(), others.end());
   std::string spec = best->str();
@@ -480,13 +507,17 @@ bool Walk::hoist_round(size_t i) {
   for (auto& [name, mp] : missing) {
     if (std::any_of(deps.begin(), deps.end(), [&](auto& d) { return d.alias.str() == name; })) continue;
     std::string spec;
+    std::vector<Range> also;
     if (mp.required()) {
       std::vector<std::string> ranges;
       for (auto& r : mp.ranges)
         if (std::find(ranges.begin(), ranges.end(), r) == ranges.end()) ranges.push_back(r);
-      std::string merged = ranges.front();
-      for (size_t k = 1; k < ranges.size(); ++k) merged += " " + ranges[k];  // semver intersection
-      spec = hoisted_spec(name, merged);
+      // Every consumer's range must hold (pnpm intersects them).
+      std::vector<Range> all;
+      for (auto& r : ranges)
+        if (auto rr = Range::parse(r)) all.push_back(*rr);
+      spec = hoisted_spec(name, ranges.front(), all);
+      also = std::vector<Range>(all.begin() + (all.empty() ? 0 : 1), all.end());
     } else {
       const Version* best = nullptr;
       for (auto& p : tree.packages) {
@@ -503,12 +534,38 @@ bool Walk::hoist_round(size_t i) {
     auto pn = PkgName::parse(name);
     auto ws = pn ? WantedSpec::parse(*pn, spec) : Result<WantedSpec>(pn.error());
     if (!ws || !ws->is_registry()) continue;
-    deps.push_back({*pn, spec, DepGroup::Prod, SIZE_MAX, false, false});
+    if (ws->kind == WantedSpec::Kind::Range && spec == ranges_front(mp)) ws->also = also;
+    deps.push_back({*pn, spec, DepGroup::Prod, SIZE_MAX, false, false, {}});
     seeds.push_back(Seed{SIZE_MAX, deps.size() - 1, std::move(*ws), false, false});
   }
   if (seeds.empty()) return false;
   extend(i, std::move(seeds));
   return true;
+}
+
+// "a/b" relative to "a/c" -> "../b" (POSIX, as pnpm writes link: paths).
+std::string relative(const std::string& from, const std::string& to) {
+  std::string rel = std::filesystem::path(to).lexically_relative(from).generic_string();
+  return rel.empty() ? "." : rel;
+}
+
+// workspace:<range> names a project of the workspace by its package.json name; link:<path>
+// a directory. Both become `link:` paths relative to the project that depends on them.
+Result<std::string> Walk::link_target(size_t project, const WantedSpec& ws) const {
+  const std::string& from = in.projects[project].dir;
+  if (ws.kind == WantedSpec::Kind::Link)
+    return relative(from, std::filesystem::path(from).append(ws.text).lexically_normal().string());
+  std::string range = ws.text;  // "*", "^", "~", "" take any version, prereleases too
+  bool any = range.empty() || range == "*" || range == "^" || range == "~";
+  auto r = any ? std::nullopt : Range::parse(range);
+  for (auto& p : in.projects) {
+    if (p.manifest.name != ws.name.str()) continue;
+    auto v = Version::parse(p.manifest.version);
+    if (any || (v && r && r->satisfies(*v, true))) return relative(from, p.dir);
+  }
+  return Error::failed(Code::NoMatchingVersion, "In " + in.projects[project].id.str() + ": No matching version found for " +
+                                                    ws.name.str() + "@workspace:" + printable(range) +
+                                                    " inside the workspace");
 }
 
 }  // namespace
@@ -519,11 +576,17 @@ Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& sourc
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return in.projects[a].id < in.projects[b].id; });
   for (size_t i : order) w.tree.importers.push_back({in.projects[i].id, {}});
-  for (size_t k = 0; k < order.size(); ++k) w.extend(k, w.importer_seeds(order[k], k));
+  for (size_t k = 0; k < order.size(); ++k) {
+    w.seed_prefs = w.seeds_by_project[order[k]];
+    w.extend(k, w.importer_seeds(order[k], k));
+  }
   if (w.errs.empty() && in.auto_install_peers)
     for (bool again = true; again && w.errs.empty();) {
       again = false;
-      for (size_t k = 0; k < order.size(); ++k) again |= w.hoist_round(k);
+      for (size_t k = 0; k < order.size(); ++k) {
+        w.seed_prefs = w.seeds_by_project[order[k]];
+        again |= w.hoist_round(k);
+      }
     }
   // Wait for every request still in flight: callbacks reference the walk.
   for (auto& name : w.requested) w.wait_doc(name);
@@ -531,7 +594,7 @@ Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& sourc
   for (auto& p : w.tree.packages)
     std::erase_if(p.children, [](auto& e) { return e.target == SIZE_MAX; });
   for (auto& imp : w.tree.importers)
-    std::erase_if(imp.deps, [](auto& d) { return d.target == SIZE_MAX; });
+    std::erase_if(imp.deps, [](auto& d) { return d.target == SIZE_MAX && d.link.empty(); });
   return std::move(w.tree);
 }
 

@@ -36,6 +36,11 @@ struct SupportedArchitectures {
 struct Settings {
   std::string project_dir;  // absolute
   std::string store_dir;    // absolute
+  // pnpm's cache-dir, where registry metadata is cached (absolute). tarn's own, beside its
+  // store, never pnpm's: default_cache_dir().
+  std::string cache_dir;
+  // pnpm's offline / prefer-offline: metadata from the cache only, or the cache first.
+  bool offline = false, prefer_offline = false;
   std::string registry = "https://registry.npmjs.org/";
   std::map<std::string, std::string> scoped_registries;  // "@scope" -> url ending in '/'
   // Credentials by .npmrc "nerf dart" ("//host/path/"; "" for the default registry).
@@ -64,7 +69,7 @@ struct Settings {
   // strictDepBuilds (pnpm 12 default true): ignored dependency builds fail the install.
   bool strict_dep_builds = true;
   bool engine_strict = false;
-  std::map<std::string, std::string> overrides;  // pnpm-workspace.yaml `overrides`
+  std::vector<std::pair<std::string, std::string>> overrides;  // pnpm-workspace.yaml `overrides`, declared order (the lockfile keeps it)
   // pnpm-workspace.yaml `patchedDependencies`: selector ("name@1.0.0", "name") -> patch
   // file, as written (relative to the workspace root unless absolute).
   std::map<std::string, std::string> patched_dependencies;
@@ -74,6 +79,7 @@ struct Settings {
   // ranges (savePrefix, saveExact).
   unsigned minimum_release_age = 1440;
   std::vector<std::string> minimum_release_age_exclude;
+  bool minimum_release_age_strict = false;
   std::string resolution_mode = "highest";
   bool dedupe_peer_dependents = true;
   bool strict_peer_dependencies = false;
@@ -97,6 +103,7 @@ struct Settings {
 struct CliOverrides {
   std::optional<std::string> store_dir;
   std::optional<std::string> registry;
+  std::optional<std::string> cache_dir = std::nullopt;
 };
 
 // Reads the config files around `project_dir`; `env` lookups use getenv.
@@ -107,6 +114,9 @@ void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir
 Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std::string& path);
 
 std::string default_store_dir();
+// pnpm's default cache-dir with tarn's name: $TARN_CACHE_DIR, else $XDG_CACHE_HOME/tarn,
+// else ~/.cache/tarn (pnpm: $XDG_CACHE_HOME/pnpm, else ~/.cache/pnpm on Linux).
+std::string default_cache_dir();
 
 // npm_config_* and pnpm_config_* variables of `envp` as .npmrc lines ("store-dir=...").
 std::string environment_npmrc(char** envp);

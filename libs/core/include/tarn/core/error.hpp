@@ -35,8 +35,11 @@ enum class Code : uint8_t {
   LockfileMissingDependency,
   LockfileConfigMismatch,
   OutdatedLockfile,
+  LockfileWrite,
   NoMatchingVersion,
   PeerDepIssues,
+  NoMatureMatchingVersion,
+  CannotRemoveMissingDeps,
   UnsupportedResolution,
   Unsupported,
   UnsupportedEngine,
@@ -62,6 +65,10 @@ enum class Code : uint8_t {
   PatchNotFound,
   InvalidPatch,
   PatchFailed,
+  // Registry metadata.
+  NoOfflineMeta,
+  MetaNotModifiedWithoutCache,
+  MetadataDecode,
   // Store, links, state.
   ReadFromStore,
   StoreWrite,

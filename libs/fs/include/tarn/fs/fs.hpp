@@ -47,6 +47,10 @@ Result<std::string> read_file(const std::string& path);
 Result<std::string> read_file_at(int dirfd, const char* rel, std::string_view shown_as = {});
 // Writes via a temporary file and rename(2), so readers never see a partial file.
 Result<void> write_file_atomic(const std::string& path, std::string_view content);
+// write_file_atomic for files that must survive a crash (pnpm's lockfile write): the
+// temporary is created exclusively next to `path`, fsync'd and given the mode of the file
+// it replaces before the rename.
+Result<void> write_file_synced(const std::string& path, std::string_view content);
 bool exists(const std::string& path);
 bool is_dir(const std::string& path);
 // rm -rf; missing is fine.

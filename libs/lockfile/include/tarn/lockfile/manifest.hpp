@@ -1,5 +1,6 @@
 #pragma once
 // package.json: the parts an install reads.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,10 @@ struct Manifest {
   // In file order within each group.
   std::vector<std::pair<std::string, std::string>> dependencies, dev_dependencies,
       optional_dependencies, peer_dependencies, scripts;
+  // What pnpm copies into the lockfile importer: dependenciesMeta (when a non-empty
+  // object) as the JSON value serde makes of it, and publishConfig.directory.
+  std::optional<YamlValue> dependencies_meta;
+  std::optional<std::string> publish_directory;
 
   static Result<Manifest> load(const std::string& path);
   static Result<Manifest> parse(std::string_view text, const std::string& path);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tarn/core/error.hpp"
@@ -26,15 +27,34 @@ struct Progress {
 };
 
 struct Request {
+  Request() = default;
+  Request(std::string u, std::optional<std::string> auth, std::string w,
+          std::vector<std::pair<std::string, std::string>> h = {}, uint64_t cap = 0)
+      : url(std::move(u)), authorization(std::move(auth)), what(std::move(w)), headers(std::move(h)),
+        max_body_bytes(cap) {}
   std::string url;
   std::optional<std::string> authorization;  // full header value, e.g. "Bearer x"
   std::string what;                           // for error messages, e.g. "lodash@4.17.21"
-  std::shared_ptr<const Progress> progress = nullptr;  // optional
+  // Extra request headers, set after the defaults (an "Accept" here replaces "*/*"):
+  // registry metadata sends its Accept, If-None-Match and If-Modified-Since.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Body cap for this request; 0: the fetcher's max_body_bytes.
+  uint64_t max_body_bytes = 0;
+  // Told of the response and the body's bytes as they arrive (pnpm:fetching-progress); optional.
+  std::shared_ptr<const Progress> progress = nullptr;
 };
 
 using Body = std::vector<uint8_t>;
-// Runs on the network thread, exactly once per get(); keep it short and do not throw.
+// What get_response() delivers: a 200 with its body, or a 304 (no body) to a conditional
+// request, with the validators the next conditional request needs.
+struct Response {
+  unsigned status = 200;
+  Body body;
+  std::string etag, last_modified, content_type;
+};
+// Run on the network thread, exactly once per get(); keep them short and do not throw.
 using Callback = std::function<void(Result<Body>&&)>;
+using ResponseCallback = std::function<void(Result<Response>&&)>;
 
 // Defaults are pnpm's (fetch-retries, fetch-retry-*, fetch-timeout), except where noted.
 struct FetcherOptions {
@@ -79,6 +99,9 @@ class Fetcher {
   // after Retry-After when a 429 or 503 sends one. A body over max_body_bytes fails with
   // TarballTooLarge and is not retried: every attempt would end the same.
   void get(Request r, Callback done);
+  // The same, for callers that need the status and validators: a 304 Not Modified is
+  // delivered as a Response (status 304, empty body) instead of failing.
+  void get_response(Request r, ResponseCallback done);
   // The consumer is done with `bytes` of delivered bodies. Thread-safe. Each delivered
   // body's size must come back here, or the fetcher stalls once max_pending_bytes is held.
   void release(size_t bytes);
@@ -93,6 +116,7 @@ class Fetcher {
   size_t pending_bytes() const;
 
  private:
+  void queue_job(Request r, ResponseCallback done, bool accept_304);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

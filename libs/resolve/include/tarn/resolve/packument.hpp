@@ -52,15 +52,29 @@ struct Packument {
 };
 
 // How the client may use its cache (pnpm's --offline / --prefer-offline).
+//   Revalidate: a conditional GET (If-None-Match / If-Modified-Since from the cached copy);
+//     a 304 reuses the cache, and a failed request falls back to it (pnpm, public registries).
+//   PreferOffline: the cached copy without a request; a request only when there is none.
+//   Offline: the cached copy or ERR_PNPM_NO_OFFLINE_META, never a request.
 enum class CacheMode { Revalidate, PreferOffline, Offline };
 
 struct PackumentClientOptions {
-  std::string registry;   // "https://registry.npmjs.org/" (with trailing slash)
-  std::string cache_dir;  // "<cache>/metadata-v1"; empty: no disk cache
+  std::string registry;  // "https://registry.npmjs.org/" (with trailing slash)
+  // Settings::cache_dir; files go to <cache_dir>/metadata-v1/<host[+port]>/<name>.json
+  // (full documents: metadata-full-v1), as pnpm's <cache-dir>/v11/metadata{,-full}/.
+  // Empty: no disk cache.
+  std::string cache_dir;
   CacheMode mode = CacheMode::Revalidate;
-  bool full_metadata = true;  // `time` is needed (minimumReleaseAge, time-based mode)
+  // Unused: get() chooses per call (pnpm's resolver asks for the abbreviated document, and
+  // for the full one, which has `time`, when time-based resolution or trustPolicy needs it,
+  // for optional dependencies, or when minimumReleaseAge meets a package modified after
+  // the cutoff).
+  bool full_metadata = true;
   // Authorization header value per registry origin is resolved by the caller's config.
   std::function<std::optional<std::string>(const std::string& url)> authorization;
+  // pnpm has no cap; this one only stops a hostile registry (npm's largest full packuments
+  // are some tens of MB, and a body is parsed in memory).
+  uint64_t max_body_bytes = uint64_t{512} << 20;
 };
 
 // Where the resolver gets packuments from: the registry client, or a table in tests.
@@ -73,17 +87,23 @@ class PackumentSource {
   virtual void get(const PkgName& name, bool full, Callback done) = 0;
 };
 
-// Fetches packuments; every request for one name shares one fetch (in-flight de-dup).
-// Thread-safe. Callbacks run on the network thread or a TBB worker: keep them short.
+// Fetches packuments; every request for one name shares one fetch (in-flight de-dup), and
+// the answer is kept for the client's lifetime (abbreviated and full documents apart).
+// Thread-safe. Callbacks run on a TBB worker (never inside get(), never on the network
+// thread): keep them short. Parsing runs on TBB tasks too; only the trimmed model is kept,
+// the response body is released once parsed.
 class PackumentClient : public PackumentSource {
  public:
   PackumentClient(net::Fetcher& fetcher, PackumentClientOptions options);
   ~PackumentClient() override;
   void get(const PkgName& name, bool full, Callback done) override;
+  // The registry URL of a name's packument: scoped names as "@scope%2Fname" (pnpm's
+  // encodeURIComponent of the part after '@').
+  static std::string url_for(const std::string& registry, const PkgName& name);
 
   // Statistics for --perf and the bench.
   uint64_t metadata_bytes() const;  // bodies received (a 304 adds none)
-  uint64_t requests() const;
+  uint64_t requests() const;        // GETs sent
   uint64_t not_modified() const;
   uint64_t cache_hits() const;  // served from disk without a request
 

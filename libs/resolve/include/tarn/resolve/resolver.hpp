@@ -38,6 +38,7 @@ struct ResolveInput {
   std::function<std::string(const PkgName&)> registry_for;
   bool auto_install_peers = true;
   bool dedupe_peer_dependents = true;
+  bool compat_db = true;  // !ignoreCompatibilityDb
   bool strict_peer_dependencies = false;
   ResolutionMode mode = ResolutionMode::Highest;
   std::optional<std::chrono::minutes> minimum_release_age = std::chrono::minutes(1440);
@@ -51,7 +52,8 @@ struct ResolveInput {
 struct ResolvedPackage {
   PkgName name;
   std::shared_ptr<const Packument> doc;  // keeps `meta` alive
-  const PackageVersion* meta = nullptr;
+  std::shared_ptr<const PackageVersion> extended;  // the manifest with compat-database fields
+  const PackageVersion* meta = nullptr;            // into `doc`, or `extended`
   struct Edge {
     PkgName alias;
     size_t target = SIZE_MAX;  // SIZE_MAX: dropped (cycle lap, failed optional edge)
@@ -75,6 +77,7 @@ struct ResolvedImporter {
     size_t target = SIZE_MAX;
     bool declared = true;  // false: a peer auto-installed here (not written in importers:)
     bool optional = false;
+    std::string link;  // a workspace project or link: directory, relative to this importer
   };
   std::vector<Direct> deps;
 };
@@ -83,6 +86,9 @@ struct ResolvedTree {
   std::vector<ResolvedPackage> packages;
   std::vector<ResolvedImporter> importers;  // importer-id order
   std::vector<std::string> warnings;
+  // Picks younger than minimumReleaseAge because nothing older matched: "name@version" ->
+  // its publish time (pnpm then adds them to minimumReleaseAgeExclude, or fails if strict).
+  std::map<std::string, std::string> immature;
 };
 
 // Walks the graph: the BFS of importer dependencies, then the rounds that auto-install
@@ -96,7 +102,11 @@ struct PeerIssues {
 };
 Result<Lockfile> build_lockfile(const ResolvedTree& tree, const ResolveInput& in, PeerIssues* issues = nullptr);
 
-// Both, and the peer-issue warning pnpm prints.
-Result<Lockfile> resolve(const ResolveInput& in, PackumentSource& source, std::vector<std::string>* warnings);
+// Both, and what the install reports after resolving.
+struct ResolveReport {
+  std::vector<std::string> warnings;
+  std::map<std::string, std::string> immature;
+};
+Result<Lockfile> resolve(const ResolveInput& in, PackumentSource& source, ResolveReport* report);
 
 }  // namespace tarn::resolve

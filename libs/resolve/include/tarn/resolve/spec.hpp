@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tarn/core/error.hpp"
 #include "tarn/core/semver.hpp"
@@ -20,6 +21,8 @@ struct WantedSpec {
   std::string text;   // Version/Range: the range text ("" means "*"); Tag: the tag;
                       // Workspace: what follows "workspace:"; Link/File: the path; Tarball/Git: the URL
   std::optional<Range> range;  // Version and Range
+  std::vector<Range> also;     // more ranges a pick must satisfy (a peer several packages want)
+  bool satisfied_by(const Version& v) const;
 
   // Parses `spec` as written under `alias` in a manifest. Errors name the alias.
   static Result<WantedSpec> parse(const PkgName& alias, std::string_view spec);

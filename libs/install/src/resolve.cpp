@@ -1,0 +1,319 @@
+// Pass resolve: when there is no lockfile, when it is out of date with a package.json or
+// with the settings it records, or when add/remove/update change package.json, the install
+// resolves (libs/resolve) and writes pnpm-lock.yaml (and package.json) atomically before
+// anything is linked. Tarballs start downloading into the store the moment a version is
+// picked, so content overlaps with the rest of the walk (seed 000's metadata-first idea).
+#include <tbb/task_group.h>
+
+#include <future>
+
+#include "passes.hpp"
+#include "state.hpp"
+#include "tarn/lockfile/manifest_edit.hpp"
+#include "tarn/resolve/resolver.hpp"
+#include "tarn/resolve/save_spec.hpp"
+#include "tarn/tarball/tarball.hpp"
+
+namespace tarn {
+
+namespace {
+
+using resolve::PackageVersion;
+
+// Downloads and stores tarballs while resolution goes on. Failures are left for the link
+// pass, which fetches what is still missing and reports every error.
+struct Prefetch {
+  InstallContext& cx;
+  tbb::task_group tasks;
+  std::set<std::string> started;  // touched on the resolving thread only
+
+  void store(const net::Body& body, const StoreKey& key, const Integrity& want, const std::string& what) {
+    auto staging = cx.store->begin();
+    if (!staging) return;
+    auto index = unpack_tarball(body, &want, staging->dir.fd(), what);
+    if (!index || !cx.store->commit(*staging, key, *index)) cx.store->abort(*staging);
+  }
+
+  void pick(const PkgName& name, const PackageVersion& pv) {
+    std::string what = name.str() + "@" + pv.version.str();
+    cx.rep.resolved(what);
+    if (!pv.integrity || !cx.fetcher) return;
+    StoreKey key = StoreKey::from_integrity(*pv.integrity);
+    if (!started.insert(key.rel()).second || cx.store->check(key) == Store::Health::Present) return;
+    net::Request req{pv.tarball.str(), cx.settings.authorization_for(pv.tarball.str()), what};
+    req.progress = download_progress(cx.rep, what);
+    cx.fetcher->get(std::move(req), [this, key, want = *pv.integrity, what](Result<net::Body>&& body) {
+      if (!body) return;
+      cx.rep.downloaded(what);
+      tasks.run([this, key, want, what, b = std::make_shared<net::Body>(std::move(*body))] {
+        size_t n = b->size();
+        store(*b, key, want, what);
+        b->clear();
+        b->shrink_to_fit();
+        cx.fetcher->release(n);
+      });
+    });
+  }
+
+  void drain() {
+    if (cx.fetcher)
+      while (!cx.fetcher->wait_idle_for(std::chrono::milliseconds(2))) tasks.wait();
+    tasks.wait();
+  }
+};
+
+Result<std::shared_ptr<const resolve::Packument>> fetch_now(resolve::PackumentSource& src, const PkgName& name) {
+  std::promise<Result<std::shared_ptr<const resolve::Packument>>> p;
+  auto f = p.get_future();
+  src.get(name, false, [&p](Result<std::shared_ptr<const resolve::Packument>> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+std::pair<std::string, std::string> split_spec(const std::string& s) {
+  size_t at = s.find('@', s.size() && s[0] == '@' ? 1 : 0);
+  if (at == std::string::npos) return {s, ""};
+  return {s.substr(0, at), s.substr(at + 1)};
+}
+
+DepGroup group_for(const ManifestChange& c, const ManifestDoc& doc, const std::string& alias) {
+  using G = ManifestChange::Group;
+  if (c.group == G::Dev) return DepGroup::Dev;
+  if (c.group == G::Optional) return DepGroup::Optional;
+  if (c.group == G::Prod) return DepGroup::Prod;
+  return doc.group_of(alias).value_or(DepGroup::Prod);
+}
+
+// The ResolveInput for this workspace and its settings.
+resolve::ResolveInput resolve_input(const InstallContext& cx, const Lockfile* existing) {
+  resolve::ResolveInput in;
+  for (auto& p : cx.projects) in.projects.push_back({p.id, p.dir, p.manifest});
+  in.existing = existing;
+  in.overrides = cx.settings.overrides;
+  in.auto_install_peers = cx.settings.auto_install_peers;
+  in.dedupe_peer_dependents = cx.settings.dedupe_peer_dependents;
+  in.strict_peer_dependencies = cx.settings.strict_peer_dependencies;
+  const std::string& m = cx.settings.resolution_mode;
+  in.mode = m == "lowest-direct" ? resolve::ResolutionMode::LowestDirect
+            : m == "time-based"  ? resolve::ResolutionMode::TimeBased
+                                 : resolve::ResolutionMode::Highest;
+  if (cx.settings.minimum_release_age) in.minimum_release_age = std::chrono::minutes(cx.settings.minimum_release_age);
+  else in.minimum_release_age.reset();
+  in.minimum_release_age_exclude = cx.settings.minimum_release_age_exclude;
+  const Settings* s = &cx.settings;
+  in.registry_for = [s](const PkgName& n) { return s->registry_for(n); };
+  return in;
+}
+
+// `tarn add`: each spec lands in package.json as pnpm writes it: an existing dependency
+// named without a spec keeps its spec; a new one gets ^<latest>; a registry range or tag
+// is resolved and saved with the operator it asked for; other specs verbatim.
+Result<void> apply_add(InstallContext& cx, resolve::PackumentSource& src, ManifestDoc& doc) {
+  const ManifestChange& c = cx.opts.change;
+  auto deflt = c.exact ? resolve::RangeStyle::Patch : resolve::style_of_prefix(cx.settings.save_prefix);
+  auto in = resolve_input(cx, nullptr);
+  for (auto& text : c.specs) {
+    auto [alias, spec] = split_spec(text);
+    auto name = PkgName::parse(alias);
+    if (!name) return name.error();
+    auto prev = doc.spec_of(alias);
+    DepGroup g = group_for(c, doc, alias);
+    if (spec.empty() && prev) spec = *prev;
+    std::string saved = spec;
+    auto ws = resolve::WantedSpec::parse(*name, spec.empty() ? "latest" : spec);
+    if (!ws) return ws.error();
+    if (ws->is_registry() && !ws->aliased) {
+      auto doc_r = fetch_now(src, ws->name);
+      if (!doc_r) return doc_r.error();
+      resolve::PickOptions po;
+      if (in.minimum_release_age) po.published_by = in.now - *in.minimum_release_age;
+      const PackageVersion* pv = resolve::pick_version(**doc_r, *ws, po);
+      if (!pv) po.published_by.reset(), pv = resolve::pick_version(**doc_r, *ws, po);
+      if (!pv)
+        return Error::failed(Code::NoMatchingVersion, "No matching version found for " + alias + "@" +
+                                                          printable(spec.empty() ? "latest" : spec));
+      if (!(prev && spec == *prev))
+        saved = resolve::version_range(pv->version, prev ? resolve::infer_range_style(*prev) : std::nullopt,
+                                       c.exact ? std::optional(resolve::RangeStyle::Patch) : resolve::infer_range_style(spec),
+                                       deflt);
+    }
+    doc.set(g, alias, saved);
+    if (c.peer) doc.set_peer(alias, saved);
+  }
+  return {};
+}
+
+Result<void> apply_remove(InstallContext& cx, ManifestDoc& doc) {
+  std::vector<std::string> missing;
+  for (auto& name : cx.opts.change.specs)
+    if (!doc.remove(name)) missing.push_back(name);
+  if (missing.empty()) return {};
+  std::string list;
+  for (auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+  return Error::failed(Code::CannotRemoveMissingDeps,
+                       "Cannot remove " + list + ": no such dependency found in " + cx.root().manifest_path);
+}
+
+// `update`'s targets: the names given, or every direct dependency of the root project.
+std::set<std::string> update_targets(const InstallContext& cx) {
+  std::set<std::string> t(cx.opts.change.specs.begin(), cx.opts.change.specs.end());
+  if (!t.empty()) return t;
+  const Manifest& m = cx.root().manifest;
+  for (auto* g : {&m.dependencies, &m.dev_dependencies, &m.optional_dependencies})
+    for (auto& [n, s] : *g) t.insert(n);
+  return t;
+}
+
+// The lockfile as update sees it: the targets lose their pins, everything else keeps them.
+Lockfile without_pins(const Lockfile& lf, const std::set<std::string>& targets) {
+  Lockfile out = lf;
+  std::erase_if(out.snapshots, [&](const Snapshot& s) { return targets.count(s.key.name().str()) > 0; });
+  out.reindex();
+  return out;
+}
+
+// After update resolved: each target's range moves to what was picked, keeping its
+// operator; tags, workspace:, link: and file: specs stay.
+void bump_ranges(InstallContext& cx, ManifestDoc& doc, Lockfile& lf, const std::set<std::string>& targets) {
+  for (auto& imp : lf.importers) {
+    if (!imp.id.is_root()) continue;
+    for (auto& d : imp.deps) {
+      if (!targets.count(d.alias.str())) continue;
+      auto style = resolve::infer_range_style(d.specifier);
+      auto ws = resolve::WantedSpec::parse(d.alias, d.specifier);
+      if (!style || !ws || !ws->is_registry() || ws->kind == resolve::WantedSpec::Kind::Tag) continue;
+      auto v = Version::parse(std::string(d.ref.target.version()));
+      if (!v) continue;
+      std::string spec = resolve::version_range(*v, style, std::nullopt, resolve::RangeStyle::Major);
+      if (ws->aliased) spec = "npm:" + ws->name.str() + "@" + spec;
+      d.specifier = spec;
+      doc.set(d.group, d.alias.str(), spec);
+    }
+  }
+}
+
+// Writes the lockfile, then package.json when it changed, each replaced atomically.
+Result<void> save_outputs(InstallContext& cx, const Lockfile& lf, const ManifestDoc* doc) {
+  if (auto r = save_lockfile(lf, cx.lockfile_path); !r) return r;
+  cx.lockfile_text = write_lockfile(lf);
+  if (!doc) return {};
+  std::string text = doc->render();
+  if (text == cx.root().manifest_text) return {};
+  if (auto r = doc->save(cx.root().manifest_path); !r) return r;
+  Project& root = cx.projects.front();
+  root.manifest_text = std::move(text);
+  return {};
+}
+
+// Picks younger than minimumReleaseAge: with minimumReleaseAgeStrict an error; otherwise
+// pnpm 12.21 adds them to minimumReleaseAgeExclude in pnpm-workspace.yaml and says so.
+Result<void> handle_immature(InstallContext& cx, const std::map<std::string, std::string>& immature) {
+  if (immature.empty()) return {};
+  if (cx.settings.minimum_release_age_strict) {
+    std::string msg = std::to_string(immature.size()) + " versions do not meet the minimumReleaseAge constraint:";
+    for (auto& [id, t] : immature) msg += "\n  " + id + " was published at " + t + ", within the minimumReleaseAge cutoff";
+    return Error::failed(Code::NoMatureMatchingVersion, msg);
+  }
+  std::string path = fs::join(cx.root_dir, "pnpm-workspace.yaml");
+  auto old = fs::read_file(path);
+  std::string text = old ? *old : "";
+  if (text.find("minimumReleaseAgeExclude:") != std::string::npos) {
+    cx.rep.warn("resolved versions younger than minimumReleaseAge; add them to minimumReleaseAgeExclude in " + path);
+    return {};
+  }
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  text += "minimumReleaseAgeExclude:\n";
+  for (auto& [id, t] : immature) text += "  - " + id + "\n";
+  if (auto r = fs::write_file_atomic(path, text); !r) return r;
+  std::string msg = "Added " + std::to_string(immature.size()) +
+                    " entries to minimumReleaseAgeExclude in pnpm-workspace.yaml (set minimumReleaseAgeStrict to "
+                    "true to gate these updates with a prompt):";
+  for (auto& [id, t] : immature) msg += "\n  " + id;
+  cx.rep.info(msg);
+  return {};
+}
+
+void refresh_identity(InstallContext& cx) {
+  std::string manifests;
+  for (auto& p : cx.projects) manifests += p.id.str() + "\n" + p.manifest_text + "\n";
+  cx.identity = install_identity(cx.lockfile_text, manifests, cx.settings, cx.opts);
+}
+
+// Applies add/remove/update to the root package.json (in memory), before resolution.
+Result<std::optional<ManifestDoc>> change_manifest(InstallContext& cx, resolve::PackumentSource& src) {
+  using K = ManifestChange::Kind;
+  if (cx.opts.change.kind == K::None) return std::optional<ManifestDoc>();
+  auto doc = ManifestDoc::parse(cx.root().manifest_text, cx.root().manifest_path);
+  if (!doc) return doc.error();
+  Result<void> r;
+  if (cx.opts.change.kind == K::Add) r = apply_add(cx, src, *doc);
+  else if (cx.opts.change.kind == K::Remove) r = apply_remove(cx, *doc);
+  if (!r) return r.error();
+  auto m = Manifest::parse(doc->render(), cx.root().manifest_path);
+  if (!m) return m.error();
+  cx.projects.front().manifest = std::move(*m);
+  return std::optional<ManifestDoc>(std::move(*doc));
+}
+
+resolve::PackumentClientOptions client_options(const InstallContext& cx) {
+  resolve::PackumentClientOptions o;
+  o.registry = cx.settings.registry;
+  o.cache_dir = cx.settings.cache_dir;
+  o.mode = cx.opts.offline         ? resolve::CacheMode::Offline
+           : cx.opts.prefer_offline ? resolve::CacheMode::PreferOffline
+                                    : resolve::CacheMode::Revalidate;
+  o.full_metadata = false;
+  const Settings* s = &cx.settings;
+  o.authorization = [s](const std::string& url) { return s->authorization_for(url); };
+  return o;
+}
+
+}  // namespace
+
+Result<void> resolve_lockfile(InstallContext& cx) {
+  // The settings' fetcher (fetch-retries, fetch-timeout, ...); it is not started yet when
+  // the store already existed (install.cpp starts it early only for a cold store).
+  if (!cx.fetcher) cx.start_fetcher();
+  if (!cx.fetcher) {
+    net::Fetcher::Options fo;
+    fo.connections = cx.settings.network_concurrency;
+    cx.fetcher.emplace(fo);  // offline: metadata comes from the cache, nothing is requested
+  }
+  cx.store.emplace(cx.settings.store_dir);
+  if (auto r = cx.store->open(); !r) return r;
+  resolve::PackumentClient client(*cx.fetcher, client_options(cx));
+  auto doc = change_manifest(cx, client);
+  if (!doc) return doc.error();
+  bool updating = cx.opts.change.kind == ManifestChange::Kind::Update;
+  std::set<std::string> targets = updating ? update_targets(cx) : std::set<std::string>{};
+  std::optional<Lockfile> unpinned;
+  if (updating && cx.has_lockfile) unpinned = without_pins(cx.lockfile, targets);
+  auto in = resolve_input(cx, unpinned ? &*unpinned : cx.has_lockfile ? &cx.lockfile : nullptr);
+  Prefetch pf{cx, {}, {}};
+  struct Drain {
+    Prefetch& pf;
+    ~Drain() { pf.drain(); }
+  } drain{pf};
+  in.on_picked = [&pf](const PkgName& n, const resolve::PackageVersion& pv) { pf.pick(n, pv); };
+  resolve::ResolveReport report;
+  auto lf = resolve::resolve(in, client, &report);
+  if (!lf) return lf.error();
+  for (auto& w : report.warnings) cx.rep.warn(w);
+  if (auto r = handle_immature(cx, report.immature); !r) return r;
+  std::optional<ManifestDoc> bump_doc;
+  if (updating) {
+    auto d = ManifestDoc::parse(cx.root().manifest_text, cx.root().manifest_path);
+    if (!d) return d.error();
+    bump_ranges(cx, *d, *lf, targets);
+    bump_doc = std::move(*d);
+  }
+  const ManifestDoc* out_doc = bump_doc ? &*bump_doc : *doc ? &**doc : nullptr;
+  if (auto r = save_outputs(cx, *lf, out_doc); !r) return r;
+  auto parsed = Lockfile::parse(cx.lockfile_text, cx.lockfile_path);
+  if (!parsed) return parsed.error();
+  cx.lockfile = std::move(*parsed);
+  cx.has_lockfile = true;
+  refresh_identity(cx);
+  return {};
+}
+
+}  // namespace tarn

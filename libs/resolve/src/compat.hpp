@@ -1,0 +1,13 @@
+#pragma once
+#include <optional>
+
+#include "tarn/resolve/packument.hpp"
+
+namespace tarn::resolve {
+
+// The manifest with pnpm's compatibility-database fields added, or nothing when no entry
+// matches `name` at this version.
+std::optional<PackageVersion> extend_manifest(const PkgName& name, const PackageVersion& pv);
+size_t compat_database_size();
+
+}  // namespace tarn::resolve

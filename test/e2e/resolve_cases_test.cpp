@@ -1,0 +1,93 @@
+// The resolver against pnpm 12.21 itself: each case in test/resolve/cases runs tarn with the
+// case's command against a loopback registry serving the case's packages, and compares
+// the lockfile (and package.json, for add/remove) with what pnpm wrote for the same
+// command against the same registry (scripts/gen-resolve-cases.sh). No internet needed.
+#include <catch2/catch.hpp>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "registry_case.hpp"
+#include "testing.hpp"
+
+using namespace tarn::test;
+namespace stdfs = std::filesystem;
+
+namespace {
+
+const std::string kCases = std::string(TARN_SOURCE_DIR) + "/test/resolve/cases";
+
+struct Outcome {
+  int status;
+  std::string output;
+};
+
+Outcome run_tarn(const std::string& args, const std::string& dir, const std::string& home) {
+  std::string out = home + "/output";
+  std::string cmd = "cd '" + dir + "' && env -i PATH=\"$PATH\" HOME='" + home + "' XDG_CACHE_HOME='" + home +
+                    "/cache' TARN_STORE_DIR='" + home + "/store' '" TARN_BINARY "' " + args +
+                    " --reporter=append-only > '" + out + "' 2>&1";
+  int rc = std::system(cmd.c_str());
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, read_file(out)};
+}
+
+std::vector<std::string> case_names() {
+  std::vector<std::string> names;
+  for (auto& e : stdfs::directory_iterator(kCases))
+    if (e.is_directory()) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Files pnpm created or changed, as the generator recorded them (not its own logs).
+std::vector<std::string> expected_files(const std::string& dir) {
+  std::vector<std::string> files;
+  for (auto& e : stdfs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::string rel = stdfs::relative(e.path(), dir).string();
+    if (rel != "output.txt" && rel != "exit-code") files.push_back(rel);
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string first_difference(const std::string& a, const std::string& b) {
+  size_t i = 0;
+  while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+  size_t line_start = a.rfind('\n', i == 0 ? 0 : i - 1);
+  line_start = line_start == std::string::npos ? 0 : line_start + 1;
+  return "at byte " + std::to_string(i) + ", line: " + a.substr(line_start, a.find('\n', i) - line_start) +
+         "\n  pnpm:  " + b.substr(line_start, b.find('\n', i) - line_start);
+}
+
+}  // namespace
+
+TEST_CASE("resolution matches pnpm 12.21 on every case of test/resolve/cases") {
+  for (auto& name : case_names()) {
+    DYNAMIC_SECTION(name) {
+      std::string dir = kCases + "/" + name;
+      RegistryServer server;
+      load_registry_case(server, dir);
+      TempDir tmp;
+      std::string work = tmp.path() + "/work", home = tmp.path() + "/home";
+      stdfs::create_directories(home);
+      stdfs::copy(dir + "/project", work, stdfs::copy_options::recursive);
+      std::ofstream(work + "/.npmrc", std::ios::app) << "registry=" << server.url() << "\n";
+      std::string cmd = read_file(dir + "/cmd");
+      while (!cmd.empty() && (cmd.back() == '\n' || cmd.back() == ' ')) cmd.pop_back();
+      Outcome r = run_tarn(cmd, work, home);
+      INFO(r.output);
+      if (stdfs::exists(dir + "/expected/exit-code")) {
+        CHECK(r.status == std::stoi(read_file(dir + "/expected/exit-code")));
+        continue;
+      }
+      REQUIRE(r.status == 0);
+      for (auto& f : expected_files(dir + "/expected")) {
+        std::string want = read_file(dir + "/expected/" + f), have = read_file(work + "/" + f);
+        INFO(f << " " << first_difference(have, want));
+        CHECK(have == want);
+      }
+    }
+  }
+}
