@@ -36,6 +36,12 @@ TEST_CASE("errors: a parallel pass's many failures become one summary by code") 
   CHECK(e.message.find("... and 7 more") != std::string::npos);
   CHECK(e.message.find("pkg9") == std::string::npos);
   CHECK(e.message.find("ERR_PNPM_FETCH_404 (1)") != std::string::npos);
+  // The same failure added again (another dependent met it) does not count twice.
+  for (int i = 0; i < 5; ++i) sink.add(Error::http(404, "missing"));
+  CHECK(sink.merged("fetching").message == e.message);
+  ErrorSink one;
+  for (int i = 0; i < 4; ++i) one.add(Error::http(500, "GET /x: Internal Server Error - 500"));
+  CHECK(one.merged("resolving").render() == "ERR_PNPM_FETCH_500  GET /x: Internal Server Error - 500");
 }
 
 TEST_CASE("printable: input bytes are escaped before they reach a terminal") {

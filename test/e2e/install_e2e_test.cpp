@@ -1038,6 +1038,8 @@ TEST_CASE("frozen check: settings the lockfile records must match the project's 
 #include <poll.h>
 #include <pty.h>
 
+#include <set>
+
 namespace {
 
 struct Screen {
@@ -1099,6 +1101,78 @@ TEST_CASE("terminal: a live progress line at once, pnpm's Packages bar and summa
     bool has_sgr = s.bytes.find("\x1b[3") != std::string::npos || s.bytes.find("\x1b[9") != std::string::npos;
     CHECK(has_sgr == !no_color);
   }
+}
+
+namespace {
+
+// pnpm's pretty-bytes for sizes under 1 GB: "6.00 MB", cut to two decimals.
+std::string mb(size_t n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%zu.%02zu MB", n / 1000000, n % 1000000 / 10000);
+  return buf;
+}
+
+// A project with alpha's graph and `big`, a tarball of 6 MB that does not compress: over
+// pnpm's 5 MiB big-download threshold, where alpha and beta are far under it.
+size_t add_big_package(World& w) {
+  std::string noise(6'000'000, '\0');
+  uint64_t x = 88172645463325252ull;
+  for (auto& c : noise) x ^= x << 13, x ^= x >> 7, x ^= x << 17, c = static_cast<char>(x);
+  auto tgz = make_tgz({{"package/package.json", R"({"name":"big","version":"1.0.0"})"}, {"package/big.bin", noise}});
+  size_t size = tgz.size();
+  std::string integrity = sri_sha512(tgz);
+  w.server.put("/big/-/big-1.0.0.tgz", std::move(tgz));
+  write_file(w.project + "/package.json", R"({"name":"e2e","version":"1.0.0","dependencies":{"alpha":"^1.0.0","@scope/gamma":"^2.0.0","big":"1.0.0"}})");
+  std::string lock = w.lockfile();
+  lock.replace(lock.find("\npackages:\n"), 0, "      big:\n        specifier: 1.0.0\n        version: 1.0.0\n");
+  lock.replace(lock.find("\n  beta@1.0.0:\n    resolution"), 0, "\n  big@1.0.0:\n    resolution: {integrity: " + integrity + "}\n");
+  lock.replace(lock.find("\n  beta@1.0.0: {}"), 0, "\n  big@1.0.0: {}\n");
+  write_file(w.project + "/pnpm-lock.yaml", lock);
+  return size;
+}
+
+}  // namespace
+
+TEST_CASE("terminal: a tarball of 5 MiB or more gets pnpm's Downloading line as it arrives, then its done line") {
+  World w;
+  size_t size = add_big_package(w);
+  RegistryServer::Fault slow;
+  slow.kind = RegistryServer::Fault::Slow;
+  slow.piece_bytes = 600'000;  // 10 pieces, 120 ms apart: about 1.1 s on the wire
+  slow.piece_ms = 120;
+  w.server.fault("/big/-/big-1.0.0.tgz", slow);
+  auto s = run_in_pty("install --frozen-lockfile --store-dir '" + w.store + "'", w.project, {"NO_COLOR=1"});
+  INFO(s.bytes);
+  REQUIRE(s.status == 0);
+  std::string line = "Downloading big@1.0.0: ";
+  std::string total = "/" + mb(size);
+  CHECK(s.bytes.find(line + "0.00 B" + total) != std::string::npos);
+  // Drawn while it arrives: sizes strictly between nothing and all of it.
+  std::set<std::string> partial;
+  for (size_t at = s.bytes.find(line); at != std::string::npos; at = s.bytes.find(line, at + 1)) {
+    std::string shown = s.bytes.substr(at + line.size(), s.bytes.find('/', at) - at - line.size());
+    if (shown != "0.00 B" && shown != mb(size)) partial.insert(shown);
+  }
+  CHECK(partial.size() >= 2);
+  // Then once, for good, above the final progress line; small tarballs get no line.
+  std::string done = line + mb(size) + total + ", done\r\n";
+  REQUIRE(s.bytes.find(done) != std::string::npos);
+  CHECK(s.bytes.find(done) == s.bytes.rfind(done));
+  CHECK(s.bytes.find(done) < s.bytes.find("added 4, done"));  // alpha, beta, gamma, big
+  CHECK(s.bytes.find(done) < s.bytes.find("Packages: +4"));    // pnpm's order: then the stats
+  CHECK(s.bytes.find("Downloading alpha") == std::string::npos);
+  CHECK(s.bytes.find("Downloading beta") == std::string::npos);
+}
+
+TEST_CASE("append-only: a big download's first line and its done line") {
+  World w;
+  size_t size = add_big_package(w);
+  auto r = w.install();
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("Downloading big@1.0.0: 0.00 B/" + mb(size) + "\n") != std::string::npos);
+  CHECK(r.output.find("Downloading big@1.0.0: " + mb(size) + "/" + mb(size) + ", done\n") != std::string::npos);
+  CHECK(r.output.find("\x1b") == std::string::npos);
 }
 
 TEST_CASE("ndjson: pnpm's event kinds on stderr, with time, and the counts of a frozen install") {
@@ -1292,4 +1366,116 @@ TEST_CASE("kinds: an edited patch fails the frozen check; a patch that does not 
   CHECK(r.output.find("Could not apply patch " + patch) != std::string::npos);
   CHECK(r.output.find("lib/util.js: error applying hunk #1") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules/.modules.yaml"));
+}
+
+// ---------------------------------------------------------------- store status
+TEST_CASE("store status: packages whose node_modules files changed since import, as pnpm 12.21 lists them") {
+  namespace sfs = std::filesystem;
+  struct Row {
+    const char* what;
+    std::function<void(World&)> change;
+    std::vector<std::string> modified;  // empty: untouched
+  };
+  auto beta = [](World& w) { return w.project + "/node_modules/.pnpm/beta@1.0.0/node_modules/beta/"; };
+  auto alpha = [](World& w) { return w.project + "/node_modules/.pnpm/alpha@1.0.0/node_modules/alpha/"; };
+  const std::vector<Row> rows = {
+      {"nothing", [](World&) {}, {}},
+      {"appended to through the hard link", [&](World& w) { write_file(beta(w) + "index.js", read_file(beta(w) + "index.js") + "//\n"); },
+       {"beta@1.0.0"}},
+      {"same size, other bytes, old mtime",
+       [&](World& w) {
+         std::string p = beta(w) + "index.js", t = read_file(p);
+         t[t.find("one")] = 'x';
+         write_file(p, t);
+         run_shell("touch -d 2001-01-01 '" + p + "'", w.project);
+       },
+       {"beta@1.0.0"}},
+      {"changed, then changed back (only the mtime differs)",
+       [&](World& w) {
+         std::string p = beta(w) + "index.js", t = read_file(p);
+         write_file(p, t + "x");
+         write_file(p, t);
+       },
+       {}},
+      {"replaced by a new file (the link to the store is broken)",
+       [&](World& w) {
+         sfs::remove(beta(w) + "index.js");
+         write_file(beta(w) + "index.js", "module.exports = 'beta-two'\n");
+       },
+       {"beta@1.0.0"}},
+      {"a file added", [&](World& w) { write_file(beta(w) + "extra.js", "x\n"); }, {}},
+      {"a file removed", [&](World& w) { sfs::remove(alpha(w) + "README.md"); }, {"alpha@1.0.0"}},
+      {"two packages, in lockfile order",
+       [&](World& w) {
+         write_file(beta(w) + "package.json", read_file(beta(w) + "package.json") + " ");
+         sfs::remove(alpha(w) + "bin/alpha.js");
+       },
+       {"alpha@1.0.0", "beta@1.0.0"}},
+      {"node_modules removed: every stored package (opt-darwin was never stored)",
+       [](World& w) { sfs::remove_all(w.project + "/node_modules"); }, {"@scope/gamma@2.0.0", "alpha@1.0.0", "beta@1.0.0"}},
+      {"no lockfile", [](World& w) { sfs::remove(w.project + "/pnpm-lock.yaml"); }, {}},
+  };
+  for (auto& row : rows) {
+    CAPTURE(row.what);
+    World w;
+    REQUIRE(w.install().status == 0);
+    row.change(w);
+    auto out = run_shell("{ '" TARN_BINARY "' store status --store-dir '" + w.store + "' 2>stderr.txt; }", w.project);
+    std::string err = read_file(w.project + "/stderr.txt");
+    INFO(out.output + err);
+    CHECK(out.output.empty());  // pnpm prints both outcomes on stderr
+    if (row.modified.empty()) {
+      CHECK(out.status == 0);
+      CHECK(err == "Packages in the store are untouched\n");
+      continue;
+    }
+    CHECK(out.status == 1);
+    std::string want = "ERR_PNPM_MODIFIED_DEPENDENCY  Packages in the store have been mutated\nThese packages are modified:\n";
+    for (auto& k : row.modified) want += k + "\n";
+    CHECK(err == want);
+  }
+}
+
+// ---------------------------------------------------------------- a failing registry while resolving
+TEST_CASE("resolve: 50 dependencies on a registry that fails are one error, with the count and three names") {
+  RegistryServer server;
+  for (int i = 0; i < 50; ++i) {
+    RegistryServer::Fault f;
+    f.status = 500;
+    char name[8];
+    std::snprintf(name, sizeof name, "pkg%02d", i);
+    server.fault(std::string("/") + name, f);
+  }
+  struct Row {
+    const char* what;
+    std::string registry, code, reason;
+  };
+  for (auto& row : {Row{"HTTP 500", server.url(), "ERR_PNPM_FETCH_500", "Internal Server Error - 500"},
+                    Row{"connection refused", "http://127.0.0.1:1/", "ERR_TARN_FETCH_FAILED", "Connection refused"}}) {
+    CAPTURE(row.what);
+    TempDir tmp;
+    std::string deps;
+    for (int i = 0; i < 50; ++i) {
+      char dep[32];
+      std::snprintf(dep, sizeof dep, "%s\"pkg%02d\":\"^1.0.0\"", i ? "," : "", i);
+      deps += dep;
+    }
+    write_file(tmp.path() + "/p/package.json", "{\"name\":\"p\",\"version\":\"1.0.0\",\"dependencies\":{" + deps + "}}");
+    write_file(tmp.path() + "/p/.npmrc", "registry=" + row.registry + "\nfetch-retries=0\n");
+    // No lockfile and no CI: tarn resolves, as pnpm install does.
+    auto r = run_shell("env -u CI '" TARN_BINARY "' install --store-dir '" + tmp.path() + "/store'", tmp.path() + "/p");
+    INFO(r.output);
+    CHECK(r.status == 1);
+    CHECK(r.output.rfind(row.code + "  50 errors while resolving dependencies:\n  " + row.code + " (50):\n", 0) == 0);
+    size_t named = 0;
+    for (int i = 0; i < 50; ++i) {
+      char name[16];
+      std::snprintf(name, sizeof name, "/pkg%02d: ", i);
+      named += r.output.find(name) != std::string::npos;
+    }
+    CHECK(named == 3);
+    CHECK(r.output.find(row.reason) != std::string::npos);
+    CHECK(r.output.find("    ... and 47 more\n") != std::string::npos);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 6);  // nothing else printed
+  }
 }

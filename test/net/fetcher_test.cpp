@@ -368,6 +368,70 @@ TEST_CASE("fetcher: connections open on demand, in a ramp of at most 8 connects"
   CHECK(f.connections_opened() >= 12);
 }
 
+namespace {
+net::Request watched(net::Request r, std::shared_ptr<const net::Progress> p) {
+  r.progress = std::move(p);
+  return r;
+}
+}  // namespace
+
+TEST_CASE("fetcher: progress tells each attempt's Content-Length, then the body's bytes as they arrive, on request") {
+  test::RegistryServer server;
+  constexpr size_t kBig = 3 << 20;
+  server.put("/big.tgz", bytes(kBig));
+  server.put("/flaky.tgz", bytes(1000));
+  server.fault("/flaky.tgz", status(500, 1));
+  struct Seen {
+    std::vector<std::pair<unsigned, std::optional<uint64_t>>> started;
+    std::vector<uint64_t> received;
+  };
+  auto watch = [](Seen& seen, bool want) {
+    auto p = std::make_shared<net::Progress>();
+    p->started = [&seen, want](unsigned attempt, std::optional<uint64_t> size) {
+      seen.started.emplace_back(attempt, size);
+      return want;
+    };
+    p->received = [&seen](uint64_t n) { seen.received.push_back(n); };
+    return p;
+  };
+  auto o = fast();
+  o.max_body_bytes = 8 << 20;
+  SECTION("a big body, followed") {
+    Seen seen;
+    auto r = fetch_one(o, watched({server.url() + "big.tgz", std::nullopt, "big"}, watch(seen, true)));
+    REQUIRE(r.result);
+    REQUIRE(*r.result);
+    CHECK(seen.started == std::vector<std::pair<unsigned, std::optional<uint64_t>>>{{1, kBig}});
+    REQUIRE(seen.received.size() > 1);  // several reads, not one call at the end
+    CHECK(std::is_sorted(seen.received.begin(), seen.received.end()));
+    CHECK(seen.received.back() == kBig);
+  }
+  SECTION("not followed when started says no") {
+    Seen seen;
+    auto r = fetch_one(o, watched({server.url() + "big.tgz", std::nullopt, "big"}, watch(seen, false)));
+    REQUIRE(*r.result);
+    CHECK(seen.started.size() == 1);
+    CHECK(seen.received.empty());
+  }
+  SECTION("every attempt is started: a 500, then the body") {
+    Seen seen;
+    auto r = fetch_one(o, watched({server.url() + "flaky.tgz", std::nullopt, "flaky"}, watch(seen, true)));
+    REQUIRE(*r.result);
+    REQUIRE(seen.started.size() == 2);
+    CHECK(seen.started[0].first == 1);
+    CHECK(seen.started[1] == std::pair<unsigned, std::optional<uint64_t>>{2, 1000});
+    CHECK(seen.received.back() == 1000);
+  }
+  SECTION("an attempt with no response is started with no size") {
+    Seen seen;
+    auto r = fetch_one(o, watched({"http://127.0.0.1:1/x.tgz", std::nullopt, "x"}, watch(seen, true)));
+    REQUIRE_FALSE(*r.result);
+    REQUIRE(seen.started.size() == o.fetch_retries + 1);
+    for (unsigned i = 0; i < seen.started.size(); ++i) CHECK(seen.started[i] == std::pair<unsigned, std::optional<uint64_t>>{i + 1, std::nullopt});
+    CHECK(seen.received.empty());
+  }
+}
+
 TEST_CASE("fetcher: get_response sends extra headers, carries validators, and takes a 304 as an answer") {
   test::RegistryServer server;
   server.put("/meta", bytes(300, 'm'));

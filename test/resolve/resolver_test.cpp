@@ -174,6 +174,19 @@ TEST_CASE("save specifiers keep the operator a range pinned to, as pnpm's add an
   CHECK(version_range(*Version::parse("1.0.0"), std::nullopt, std::nullopt, style_of_prefix("~")) == "~1.0.0");
 }
 
+TEST_CASE("resolve: one failing package that many depend on is one error, not one per dependent") {
+  TableSource src;
+  for (int i = 0; i < 20; ++i) src.add(doc("p" + std::to_string(i), {{"1.0.0", {{"shared", "^1.0.0"}}}}));
+  ResolveInput in;
+  in.projects.push_back({ImporterId("."), "/p", {}});
+  for (int i = 0; i < 20; ++i) in.projects[0].manifest.dependencies.emplace_back("p" + std::to_string(i), "^1.0.0");
+  auto t = resolve_tree(in, src);
+  REQUIRE_FALSE(t);
+  std::string text = t.error().render();
+  INFO(text);
+  CHECK(text == "ERR_PNPM_FETCH_404  GET shared: Not Found - 404");
+}
+
 TEST_CASE("the compatibility database adds what a package forgot, never overriding it") {
   TableSource src;
   // @yarnpkg/extensions: `react-scripts@*` gets the peer `eslint: *`;

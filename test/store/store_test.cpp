@@ -313,3 +313,53 @@ TEST_CASE("store: open() removes staging left by dead processes, never a live on
     CHECK(sfs::exists(tmp + r.name) == !r.removed);
   }
 }
+
+// ----------------------------------------------------------------- sums (tarn store status)
+#include <zlib.h>
+
+TEST_CASE("store: the sums file records each file's CRC-32 as extracted, or read back for staged files") {
+  test::TempDir t;
+  Store store(t.path() + "/store");
+  REQUIRE(store.open());
+  std::string big(300000, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 + i / 251);
+  std::vector<test::TarEntry> files = {
+      {"package/index.js", "hello"}, {"package/lib/empty.js", ""}, {"package/lib/big.bin", big}, {"package/index.js", "again"}};
+  auto zcrc = [](const std::string& s) {
+    return static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
+  };
+  auto tgz = test::make_tgz(files);
+  auto key = StoreKey::from_integrity(*Integrity::parse(test::sri_sha512(tgz)));
+  auto staging = store.begin();
+  REQUIRE(staging);
+  auto idx = unpack_tarball(tgz, nullptr, staging->dir.fd(), "x@1.0.0");
+  REQUIRE(idx);
+  for (auto& e : idx->entries) CHECK(e.dir != e.crc.has_value());  // every file, as extracted
+  REQUIRE(store.commit(*staging, key, *idx));
+  auto back = store.load(key);
+  REQUIRE(back);
+  auto sums = read_sums(back->dir.fd(), 3);
+  REQUIRE(sums);
+  // File ordinals in first-seen order; a repeated entry's last content wins.
+  CHECK(*sums == std::vector<uint32_t>{zcrc("again"), zcrc(""), zcrc(big)});
+  CHECK_FALSE(read_sums(back->dir.fd(), 2));  // a count that is not the index's: not trusted
+  auto c = crc32_file(back->dir.fd(), PackageIndex::blob_name(2));
+  REQUIRE(c);
+  CHECK(c->crc == zcrc(big));
+  CHECK(c->size == big.size());
+
+  // Files staged by hand (as git packages are) carry no CRC: commit reads their blobs.
+  auto staged = store.begin();
+  REQUIRE(staged);
+  REQUIRE(fs::write_file_at(staged->dir.fd(), "0", "abc", 3, 0644) == 0);
+  PackageIndex hand;
+  hand.entries = {{"a.txt", false, false}};
+  auto key2 = StoreKey::from_url("https://example.test/hand.tgz");
+  REQUIRE(store.commit(*staged, key2, hand));
+  auto back2 = store.load(key2);
+  REQUIRE(back2);
+  CHECK(read_sums(back2->dir.fd(), 1) == std::optional<std::vector<uint32_t>>(std::vector<uint32_t>{zcrc("abc")}));
+  // An entry committed before sums existed has none.
+  REQUIRE(::unlinkat(back2->dir.fd(), kSumsFile, 0) == 0);
+  CHECK_FALSE(read_sums(back2->dir.fd(), 1));
+}

@@ -28,6 +28,20 @@ const std::set<std::string, std::less<>> kManifestKeys = {
 // registry.json keys that shape the registry but are not manifest fields.
 constexpr const char* kTimeKey = "time";            // publish time (ISO-8601)
 constexpr const char* kFilesKey = "tarballFiles";  // extra files: path under package/ -> content
+constexpr const char* kFillerKey = "tarballFillerBytes";  // package/filler.bin of that many bytes
+
+// Filler of `n` bytes that no compressor shrinks (a 64-bit LCG's high bytes): with stored
+// deflate blocks the tarball is as big as its files, so a case can serve a tarball over
+// pnpm's 5 MB big-download threshold without committing one.
+std::string filler(uint64_t n) {
+  std::string out(n, '\0');
+  uint64_t x = 0x2545f4914f6cdd1dull;
+  for (auto& c : out) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    c = static_cast<char>(x >> 56);
+  }
+  return out;
+}
 
 [[noreturn]] void fail(const std::string& case_dir, const std::string& what) {
   throw std::runtime_error("failed to load registry case " + case_dir + ": " + what);
@@ -51,7 +65,7 @@ std::string tarball_relative(std::string p) {
   return p;
 }
 
-std::vector<TarEntry> tarball_entries(const json::object& manifest, const json::object* extra) {
+std::vector<TarEntry> tarball_entries(const json::object& manifest, const json::object* extra, uint64_t filler_bytes) {
   std::string name(manifest.at("name").as_string()), version(manifest.at("version").as_string());
   std::vector<TarEntry> files{
       {"package/package.json", json::serialize(manifest) + "\n"},
@@ -68,6 +82,7 @@ std::vector<TarEntry> tarball_entries(const json::object& manifest, const json::
   if (extra)
     for (auto& [path, content] : *extra)
       files.push_back({"package/" + std::string(path), std::string(content.as_string())});
+  if (filler_bytes) files.push_back({"package/filler.bin", filler(filler_bytes)});
   // One entry per path: a later one (tarballFiles) replaces an earlier one.
   std::vector<TarEntry> out;
   for (auto it = files.rbegin(); it != files.rend(); ++it)
@@ -104,6 +119,7 @@ Built build_version(const std::string& case_dir, const std::string& name, const 
   std::string where = name + "@" + version;
   json::object manifest{{"name", name}, {"version", version}};
   const json::object* extra = nullptr;
+  uint64_t filler_bytes = 0;
   Built b;
   b.time = kDefaultTime;
   for (auto& [key, value] : entry) {
@@ -113,6 +129,10 @@ Built build_version(const std::string& case_dir, const std::string& name, const 
       b.time = value.get_string();
     } else if (key == kFilesKey) {
       extra = &as_object(value, case_dir, where + ": " + kFilesKey);
+    } else if (key == kFillerKey) {
+      if (!value.is_int64() || value.get_int64() < 0 || value.get_int64() > (int64_t{64} << 20))
+        fail(case_dir, where + ": " + kFillerKey + " is not a byte count up to 64 MiB");
+      filler_bytes = static_cast<uint64_t>(value.get_int64());
     } else if (kManifestKeys.contains(key)) {
       manifest[key] = value;
     } else {
@@ -122,7 +142,7 @@ Built build_version(const std::string& case_dir, const std::string& name, const 
   b.tarball.name = name;
   b.tarball.version = version;
   b.tarball.path = tarball_path(name, version);
-  b.tarball.bytes = make_reproducible_tgz(tarball_entries(manifest, extra));
+  b.tarball.bytes = make_reproducible_tgz(tarball_entries(manifest, extra, filler_bytes));
   b.tarball.integrity = sri_sha512(b.tarball.bytes);
   b.tarball.shasum = sha1_hex(b.tarball.bytes);
   b.packument_version = manifest;

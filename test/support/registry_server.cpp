@@ -127,6 +127,15 @@ struct RegistryServer::Impl {
       case Fault::Redirect:
         write_raw(sock, "HTTP/1.1 302 Found\r\nLocation: " + f.location + "\r\nContent-Length: 0\r\n\r\n", nullptr, 0);
         return true;
+      case Fault::Slow: {
+        write_raw(sock, head_200(body.size()), nullptr, 0);
+        boost::system::error_code ec;
+        for (size_t at = 0; at < body.size() && !ec && !stop; at += f.piece_bytes) {
+          if (at) std::this_thread::sleep_for(std::chrono::milliseconds(f.piece_ms));
+          asio::write(sock, asio::buffer(body.data() + at, std::min(f.piece_bytes, body.size() - at)), ec);
+        }
+        return !ec && req.keep_alive();
+      }
       case Fault::ResetMidBody: {
         write_raw(sock, head_200(body.size()), body.data(), body.size() / 2);
         boost::system::error_code ec;

@@ -22,7 +22,10 @@ namespace {
 // The tar stream (pax restricted: plain ustar headers unless a name needs more). Every
 // header field not set from `entries` is fixed: mtime 0, uid/gid 0, no user or group name.
 std::vector<uint8_t> make_tar(const std::vector<TarEntry>& entries) {
-  std::vector<uint8_t> tar(1 << 20);
+  // Room for every file, a pax header and padding per entry, and the closing records.
+  size_t room = size_t{1} << 20;
+  for (auto& e : entries) room += e.content.size() + 4096;
+  std::vector<uint8_t> tar(room);
   size_t used = 0;
   struct archive* a = archive_write_new();
   archive_write_set_format_pax_restricted(a);

@@ -51,11 +51,14 @@ class RegistryServer {
       HugeLength,    // announce a Content-Length of 1 TB, then stall
       Redirect,      // 302 to `location`
       CloseAfter,    // serve normally, then close the keep-alive connection
+      Slow,          // the body in pieces of `piece_bytes`, `piece_ms` apart (a slow link)
     } kind = Status;
     int times = -1;  // requests the fault applies to before the path serves normally; -1: all
     unsigned status = 500;
     std::string retry_after;
     std::string location;
+    size_t piece_bytes = 256 << 10;
+    unsigned piece_ms = 100;
   };
   struct Received {
     std::string target;

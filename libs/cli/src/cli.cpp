@@ -14,6 +14,7 @@
 #include "tarn/fs/fs.hpp"
 #include "tarn/install/install.hpp"
 #include "tarn/install/recursive.hpp"
+#include "tarn/install/store_status.hpp"
 #include "tarn/lockfile/lockfile.hpp"
 #include "tarn/lockfile/manifest.hpp"
 #include "tarn/store/store.hpp"
@@ -120,17 +121,32 @@ Result<int> store_prune(const Settings& s, Store& store, Reporter& rep) {
   return 0;
 }
 
-Result<int> store_status(Store& store, Reporter& rep) {
-  auto damage = store.verify();
-  if (!damage) return damage.error();
-  if (damage->empty()) {
-    rep.info("The store at " + Store::layout_dir(store.root()) + " has no damaged package");
-    return 0;
+// pnpm's `store status` (store_status.hpp): the project's packages whose files changed in
+// node_modules since they were imported, ERR_PNPM_MODIFIED_DEPENDENCY and exit 1, as pnpm
+// 12.21 lists them. Then tarn's own check, the whole store's entries for damage (a blob
+// missing, cut short or not executable): ERR_TARN_STORE_DAMAGED.
+Result<int> store_status(const Args& a, const Settings& s, Reporter& rep) {
+  auto st = store_status(a.value("--dir").value_or("."), CliOverrides{a.value("--store-dir"), a.value("--registry")});
+  if (!st) return st.error();
+  if (!st->modified.empty()) {
+    std::string msg = "Packages in the store have been mutated\nThese packages are modified:";
+    for (auto& k : st->modified) msg += "\n" + printable(k);
+    return Error::failed(Code::ModifiedDependency, msg);
   }
-  std::string msg = std::to_string(damage->size()) + " damaged packages in " + Store::layout_dir(store.root()) +
-                    " (the next install fetches them again):";
-  for (size_t i = 0; i < damage->size() && i < 20; ++i) msg += "\n  " + (*damage)[i].rel + ": " + (*damage)[i].why;
-  return Error::failed(Code::StoreDamaged, msg);
+  if (Store::exists(s.store_dir)) {
+    Store store(s.store_dir);
+    if (auto r = store.open(); !r) return r.error();
+    auto damage = store.verify();
+    if (!damage) return damage.error();
+    if (!damage->empty()) {
+      std::string msg = std::to_string(damage->size()) + " damaged packages in " + Store::layout_dir(store.root()) +
+                        " (the next install fetches them again):";
+      for (size_t i = 0; i < damage->size() && i < 20; ++i) msg += "\n  " + (*damage)[i].rel + ": " + (*damage)[i].why;
+      return Error::failed(Code::StoreDamaged, msg);
+    }
+  }
+  rep.info_stderr("Packages in the store are untouched");  // pnpm prints it on stderr
+  return 0;
 }
 
 Result<int> cmd_store(const Args& a, Reporter& rep) {
@@ -141,9 +157,10 @@ Result<int> cmd_store(const Args& a, Reporter& rep) {
   auto s = settings_for(a);
   if (!s) return s.error();
   if (sub == "path") return fmt::print("{}\n", Store::layout_dir(s->store_dir)), 0;
+  if (sub == "status") return store_status(a, *s, rep);
   Store store(s->store_dir);
   if (auto r = store.open(); !r) return r.error();
-  return sub == "prune" ? store_prune(*s, store, rep) : store_status(store, rep);
+  return store_prune(*s, store, rep);
 }
 
 // The nearest directory with a package.json, from --dir or the current directory.
@@ -243,7 +260,7 @@ void print_help(const Command* c) {
 const std::vector<Command>& commands() {
   static const std::vector<Command> t = {
       {"install", "i", "install [options]", "install node_modules from pnpm-lock.yaml", cmd_install},
-      {"store", "", "store path|status|prune", "the store: its directory, damaged packages, unused packages", cmd_store},
+      {"store", "", "store path|status|prune", "the store: its directory, modified or damaged packages, unused packages", cmd_store},
       {"run", "", "run <script> [args...]", "run a package.json script with node_modules/.bin on PATH (-r, --filter: in workspace projects)", cmd_run},
       {"exec", "", "exec <command> [args...]", "run a command with node_modules/.bin on PATH (-r, --filter: in workspace projects)", cmd_exec},
       {"add", "", "add <pkg>[@spec]...", "add dependencies to package.json and install them", cmd_change},

@@ -3,6 +3,7 @@
 #include <array>
 #include <boost/throw_exception.hpp>
 #include <map>
+#include <set>
 
 namespace tarn {
 
@@ -10,7 +11,7 @@ namespace {
 
 // The one table of codes. Names with ERR_PNPM_ are pnpm's own for the same failure;
 // ERR_TARN_ names are tarn's, for failures pnpm reports without a code of its own.
-constexpr std::array<CodeInfo, 60> kCodes{{
+constexpr std::array<CodeInfo, 61> kCodes{{
     {Code::Usage, "ERR_TARN_USAGE", 2, "the command line is wrong (pnpm's parser exits 2 too)"},
     {Code::NoSuchDir, "ERR_TARN_NO_SUCH_DIR", 1, "the project directory does not exist"},
     {Code::NoImporterManifestFound, "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", 1, "no package.json in the project"},
@@ -69,6 +70,8 @@ constexpr std::array<CodeInfo, 60> kCodes{{
     {Code::ReadFromStore, "ERR_PNPM_READ_FROM_STORE", 1, "a store entry cannot be read"},
     {Code::StoreWrite, "ERR_TARN_STORE_WRITE", 1, "a package cannot be written into the store"},
     {Code::StoreDamaged, "ERR_TARN_STORE_DAMAGED", 1, "tarn store status found damaged packages"},
+    {Code::ModifiedDependency, "ERR_PNPM_MODIFIED_DEPENDENCY", 1,
+     "store status: files of packages in node_modules were changed after they were imported"},
     {Code::LinkFailed, "ERR_TARN_LINK_FAILED", 1, "a file or link in node_modules cannot be created"},
     {Code::LinkBins, "ERR_TARN_LINK_BINS", 1, "a bin shim cannot be created"},
     {Code::Io, "ERR_TARN_IO", 1, "a file operation failed"},
@@ -142,11 +145,16 @@ Errors ErrorSink::take() {
 Error ErrorSink::merged(const std::string& pass) const {
   constexpr size_t kShownPerCode = 3;
   std::lock_guard lk(mu_);
-  if (errs_.items.size() == 1) return errs_.items[0];
+  // The same failure met from many places (a package every dependent waits for) is one.
+  std::vector<const Error*> unique;
+  std::set<std::pair<std::string, std::string>> seen;
+  for (auto& x : errs_.items)
+    if (seen.emplace(x.code_name(), x.message).second) unique.push_back(&x);
+  if (unique.size() == 1) return *unique[0];
   std::map<std::string, std::vector<const Error*>> by_code;
-  for (auto& x : errs_.items) by_code[x.code_name()].push_back(&x);
-  Error e = errs_.items.at(0);
-  e.message = std::to_string(errs_.items.size()) + " errors while " + pass + ":";
+  for (auto* x : unique) by_code[x->code_name()].push_back(x);
+  Error e = *unique.at(0);
+  e.message = std::to_string(unique.size()) + " errors while " + pass + ":";
   for (auto& [name, list] : by_code) {
     e.message += "\n  " + name + " (" + std::to_string(list.size()) + "):";
     for (size_t i = 0; i < list.size() && i < kShownPerCode; ++i) e.message += "\n    " + list[i]->message;

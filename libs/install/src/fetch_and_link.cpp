@@ -122,6 +122,7 @@ void fetch_git_and_import(LinkRun& run, const std::vector<size_t>& slots) {
     if (auto r = import_slot(run, i, dir->fd(), *index); !r) return run.errs.add(r.error());
 }
 
+
 // Queues every download; each finished body becomes a TBB task. The fetcher holds back
 // new requests while delivered-but-unextracted bodies exceed its pending-bytes cap, so the
 // network thread never waits on extraction.
@@ -133,9 +134,10 @@ void start_cold(LinkRun& run) {
     const PlannedPackage& first = cx.plan.packages[slots.front()];
     net::Request req{first.tarball_url.str(), cx.settings.authorization_for(first.tarball_url.str()),
                      first.snapshot->key.str()};
+    req.progress = download_progress(cx.rep, first.snapshot->key.without_peers());
     cx.fetcher->get(std::move(req), [&run, &slots](Result<net::Body>&& body) {
       if (!body) return run.errs.add(body.error());
-      run.cx.rep.downloaded(run.cx.plan.packages[slots.front()].snapshot->key.str(), body->size());
+      run.cx.rep.downloaded(run.cx.plan.packages[slots.front()].snapshot->key.without_peers());
       run.cold_tasks.run([&run, &slots, b = std::make_shared<net::Body>(std::move(*body))] {
         size_t n = b->size();
         store_and_import(run, slots, *b);
@@ -174,6 +176,19 @@ void drain_cold(LinkRun& run) {
 }
 
 }  // namespace
+
+// pnpm:fetching-progress for one tarball: each attempt's response, and the bytes of a big
+// one as they arrive (the reporter decides which are shown). Runs on the network thread.
+std::shared_ptr<const net::Progress> download_progress(Reporter& rep, std::string_view id) {
+  auto shown = std::make_shared<Reporter::Download*>(nullptr);
+  auto p = std::make_shared<net::Progress>();
+  p->started = [&rep, shown, id = std::string(id)](unsigned attempt, std::optional<uint64_t> size) {
+    *shown = rep.fetch_started(id, attempt, size);
+    return *shown != nullptr;
+  };
+  p->received = [&rep, shown](uint64_t n) { rep.fetch_progress(*shown, n); };
+  return p;
+}
 
 Result<void> fetch_and_link(InstallContext& cx) {
   LinkRun run{cx, {}, {}};

@@ -37,6 +37,8 @@ Result<void> write_tree(InstallContext& cx) {
   Reporter& rep = cx.rep;
   if (auto r = timed(rep, "prune", [&] { return prune_links(cx); }); !r) return r;
   if (auto r = timed(rep, "fetch-and-link", [&] { return fetch_and_link(cx); }); !r) return r;
+  // pnpm reports "Packages: +N -M" (pnpm:stats) once every package is imported.
+  report_stats(cx);
   if (auto r = timed(rep, "link-bins", [&] { return link_bin_shims(cx); }); !r) return r;
   if (auto r = timed(rep, "scripts", [&] { return run_project_scripts(cx); }); !r) return r;
   return timed(rep, "write-state", [&] { return write_state(cx); });
@@ -115,7 +117,6 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
   auto root = fs::Dir::open(cx.root_dir);
   if (!root) return root.error();
   cx.root_fd = std::move(*root);
-  report_stats(cx);
   if (auto r = write_tree(cx); !r) {
     rep.stop_progress();
     discard_partial(cx);

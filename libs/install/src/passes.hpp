@@ -20,6 +20,10 @@ Result<void> link_bin_shims(InstallContext& cx);      // fetch_and_link.cpp
 Result<void> run_project_scripts(InstallContext& cx); // scripts.cpp
 Result<void> write_state(const InstallContext& cx);   // write_state.cpp
 
+// pnpm:fetching-progress for one tarball download (fetch_and_link.cpp): each attempt's
+// response, and a big one's bytes as they arrive. Runs on the network thread.
+std::shared_ptr<const net::Progress> download_progress(Reporter& rep, std::string_view id);
+
 // Reporter events around the passes (report_events.cpp).
 void report_start(InstallContext& cx);
 void report_plan(InstallContext& cx);

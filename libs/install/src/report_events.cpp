@@ -17,6 +17,7 @@ std::string esc(std::string_view s) { return Reporter::json_escape(s); }
 
 }  // namespace
 
+// pnpm 12.21's order: scope, package-manifest, context, then the importing_started stage.
 void report_start(InstallContext& cx) {
   Reporter& rep = cx.rep;
   rep.start_progress(cx.root_dir);
@@ -33,6 +34,7 @@ void report_start(InstallContext& cx) {
                                         fs::exists(fs::join(cx.root_dir, geometry::kLockCopy)) ? "true" : "false",
                                         esc(Store::layout_dir(cx.settings.store_dir)),
                                         esc(fs::join(cx.root_dir, geometry::kVirtualStore))));
+  rep.start_progress(cx.root_dir);
 }
 
 void report_plan(InstallContext& cx) {
@@ -57,9 +59,11 @@ void report_stats(InstallContext& cx) {
   cx.rep.stats(added, before.size());
 }
 
+// After the summary's importing_done: pnpm's ignored-scripts, summary and execution-time.
 void report_end(InstallContext& cx, long long started_ms) {
   if (cx.rep.kind() != ReporterKind::Ndjson) return;
   cx.rep.event("pnpm:ignored-scripts", "\"packageNames\":[]");
+  cx.rep.event("pnpm:summary", fmt::format("\"prefix\":\"{}\"", esc(cx.root_dir)));
   long long now = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch()).count();
   cx.rep.event("pnpm:execution-time", fmt::format("\"startedAt\":{},\"endedAt\":{}", started_ms, now));

@@ -41,9 +41,10 @@ struct Prefetch {
     StoreKey key = StoreKey::from_integrity(*pv.integrity);
     if (!started.insert(key.rel()).second || cx.store->check(key) == Store::Health::Present) return;
     net::Request req{pv.tarball.str(), cx.settings.authorization_for(pv.tarball.str()), what};
+    req.progress = download_progress(cx.rep, what);
     cx.fetcher->get(std::move(req), [this, key, want = *pv.integrity, what](Result<net::Body>&& body) {
       if (!body) return;
-      cx.rep.downloaded(what, body->size());
+      cx.rep.downloaded(what);
       tasks.run([this, key, want, what, b = std::make_shared<net::Body>(std::move(*body))] {
         size_t n = b->size();
         store(*b, key, want, what);
@@ -269,6 +270,9 @@ Result<void> resolve_lockfile(InstallContext& cx) {
     return Error::failed(Code::Unsupported, "failed to resolve " + cx.lockfile_path +
                                                 ": tarn's resolver does not apply `overrides` yet; resolve with pnpm "
                                                 "(installing from an up-to-date lockfile works)");
+  // The settings' fetcher (fetch-retries, fetch-timeout, ...); it is not started yet when
+  // the store already existed (install.cpp starts it early only for a cold store).
+  if (!cx.fetcher) cx.start_fetcher();
   if (!cx.fetcher) {
     net::Fetcher::Options fo;
     fo.connections = cx.settings.network_concurrency;

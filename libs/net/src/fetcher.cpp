@@ -91,7 +91,16 @@ struct Outcome {
   std::string location;
   std::optional<ms> retry_after;
   std::optional<Error> fatal;  // not worth another attempt (a bad redirect)
+  bool announced = false;      // the request's Progress was told of this response
   Response response;          // status copied in; body and validators
+};
+
+// One attempt's request: its Authorization (dropped at the first hop to another origin),
+// and who hears of its progress.
+struct Attempt {
+  std::optional<std::string> auth;
+  const Progress* progress = nullptr;
+  unsigned number = 1;
 };
 
 // @zkochan/retry with randomize off: min(mintimeout * factor^attempt, maxtimeout).
@@ -322,9 +331,15 @@ struct Fetcher::Impl {
     co_return ec;
   }
 
+  // The response head of an attempt arrived (or the attempt failed before one): tells the
+  // request's Progress; true when it wants the body's bytes as they arrive.
+  static bool announce(const Attempt& at, std::optional<uint64_t> size) {
+    return at.progress && at.progress->started && at.progress->started(at.number, size) && at.progress->received;
+  }
+
   template <class Stream>
-  awaitable<void> exchange(Stream& s, Conn& c, const Url& u, const Job& job, const std::optional<std::string>& auth,
-                           Outcome& o) {
+  awaitable<void> exchange(Stream& s, Conn& c, const Url& u, const Job& job, const Attempt& at, Outcome& o) {
+    const std::optional<std::string>& auth = at.auth;
     http::request<http::empty_body> req{http::verb::get, u.target, 11};
     bool default_port = (u.tls && u.port == "443") || (!u.tls && u.port == "80");
     req.set(http::field::host, default_port ? u.host : u.host + ":" + u.port);
@@ -346,12 +361,19 @@ struct Fetcher::Impl {
     co_await http::async_read_header(s, c.buffer, p, on_error);
     if (o.ec) co_return;
     o.header_seen = true;
+    // A redirect is not the attempt's response: the request it leads to is.
+    bool redirect = is_redirect(p.get().result_int()) && p.get().find(http::field::location) != p.get().end();
+    std::optional<uint64_t> length;
+    if (auto n = p.content_length()) length = *n;
+    bool track = !redirect && announce(at, length);
+    o.announced = !redirect;
     // A deadline per read, not one for the body: a big tarball on a slow link goes on
     // as long as bytes flow.
     while (!p.is_done()) {
       c.lowest().expires_after(opts.fetch_timeout);
       co_await http::async_read_some(s, c.buffer, p, on_error);
       if (o.ec) co_return;
+      if (track) at.progress->received(p.get().body().size());
     }
     c.lowest().expires_never();
     auto res = p.release();
@@ -372,16 +394,15 @@ struct Fetcher::Impl {
   }
 
   // One request on this worker's connection, reused when it is open to the same origin.
-  awaitable<Outcome> exchange_on(Conn& c, const std::string& url, const Url& u, const Job& job,
-                                 const std::optional<std::string>& auth) {
+  awaitable<Outcome> exchange_on(Conn& c, const std::string& url, const Url& u, const Job& job, const Attempt& at) {
     Outcome o;
     o.url = url;
     o.reused = c.open() && c.origin == u.origin();
     if (closing) o.ec = asio::error::operation_aborted;
     else if (!o.reused) o.ec = co_await connect(c, u);
     // Statements, not a ?: — GCC 12 miscompiles co_await inside a conditional expression.
-    if (!o.ec && c.secure) co_await exchange(*c.secure, c, u, job, auth, o);
-    else if (!o.ec) co_await exchange(*c.plain, c, u, job, auth, o);
+    if (!o.ec && c.secure) co_await exchange(*c.secure, c, u, job, at, o);
+    else if (!o.ec) co_await exchange(*c.plain, c, u, job, at, o);
     if (o.ec || !o.keep_alive) c.close();
     co_return o;
   }
@@ -389,12 +410,12 @@ struct Fetcher::Impl {
   // One attempt: the request and the redirects it leads to. Authorization goes to the
   // request's own origin only: it is dropped for good at the first hop to another scheme,
   // host or port, as reqwest (pnpm 12's client) and browsers do.
-  awaitable<Outcome> follow(Conn& c, const Job& job, const Url& first) {
+  awaitable<Outcome> follow(Conn& c, const Job& job, const Url& first, unsigned attempt) {
     Url u = first;
     std::string url = job.req.url;
-    std::optional<std::string> auth = job.req.authorization;
+    Attempt at{job.req.authorization, job.req.progress.get(), attempt};
     for (unsigned hops = 0;; ++hops) {
-      Outcome o = co_await exchange_on(c, url, u, job, auth);
+      Outcome o = co_await exchange_on(c, url, u, job, at);
       if (o.ec || !is_redirect(o.status) || o.location.empty()) co_return o;
       std::string where = "failed to fetch " + job.req.what + " from " + printable(url) + ": ";
       if (hops == opts.max_redirects) {
@@ -407,7 +428,7 @@ struct Fetcher::Impl {
         o.fatal = Error::failed(Code::FetchFailed, where + "redirected to " + printable(url) + ": " + next.error().message);
         co_return o;
       }
-      if (next->origin() != u.origin()) auth.reset();
+      if (next->origin() != u.origin()) at.auth.reset();
       u = *next;
     }
   }
@@ -425,7 +446,7 @@ struct Fetcher::Impl {
     }
     bool free_retry = true;
     for (unsigned failures = 0;;) {
-      Outcome o = co_await follow(c, job, *u);
+      Outcome o = co_await follow(c, job, *u, failures + 1);
       if (closing) break;
       if (!o.ec && (o.status == 200 || (o.status == 304 && job.accept_304))) {
         co_await deliver(job, std::move(o.response));
@@ -434,6 +455,8 @@ struct Fetcher::Impl {
       // A server may close an idle keep-alive connection at any time: retry at once, on a
       // new connection (so at most once).
       if (o.reused && !o.header_seen && closed_by_peer(o.ec) && std::exchange(free_retry, false)) continue;
+      // pnpm reports every attempt, those that got no response too.
+      if (!o.announced) announce(Attempt{std::nullopt, job.req.progress.get(), failures + 1}, std::nullopt);
       if (!retryable(o) || failures == opts.fetch_retries) {
         finish(job, final_error(job, o, opts, failures + 1));
         co_return;

@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 
@@ -16,6 +17,10 @@ constexpr const char* kGreen = "32";
 constexpr const char* kRed = "31";
 constexpr const char* kYellow = "33";
 constexpr long long kRedrawNs = 200'000'000;  // pnpm redraws progress at most every 200 ms
+// pnpm's tarball fetcher emits in_progress at most every 500 ms (lodash.throttle's leading
+// and trailing edges); its append-only sink drops progress lines within 1 s of the last.
+constexpr long long kDownloadEventNs = 500'000'000;
+constexpr long long kAppendOnlyDownloadNs = 1'000'000'000;
 
 long long now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -40,12 +45,46 @@ std::string terminal_safe(std::string_view msg) {
   return out;
 }
 
+// Columns a line takes: SGR sequences take none, a UTF-8 character one.
+size_t visible_width(std::string_view s) {
+  size_t w = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\x1b') {
+      while (i < s.size() && s[i] != 'm') ++i;
+      continue;
+    }
+    w += (static_cast<unsigned char>(s[i]) & 0xc0) != 0x80;
+  }
+  return w;
+}
+
+// Terminal rows `text` covers at `width` columns (a full row does not wrap by itself).
+size_t rows_of(std::string_view text, size_t width) {
+  size_t rows = 0;
+  for (size_t i = 0; i <= text.size();) {
+    size_t j = std::min(text.find('\n', i), text.size());
+    size_t w = visible_width(text.substr(i, j - i));
+    rows += w == 0 ? 1 : (w + width - 1) / std::max<size_t>(width, 1);
+    i = j + 1;
+  }
+  return rows;
+}
+
 bool env_set(const char* name) {
   const char* v = std::getenv(name);
   return v && *v;
 }
 
 }  // namespace
+
+std::string pretty_bytes(uint64_t n) {
+  static const char* const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  uint64_t divisor = 1;
+  size_t i = 0;
+  for (; n / divisor >= 1000 && i + 1 < std::size(units); ++i) divisor *= 1000;
+  uint64_t fraction = divisor >= 100 ? (n % divisor) / (divisor / 100) : 0;
+  return fmt::format("{}.{:02} {}", n / divisor, fraction, units[i]);
+}
 
 bool parse_reporter_kind(std::string_view s, ReporterKind& out) {
   if (s == "default") out = ReporterKind::Default;
@@ -133,24 +172,76 @@ void Reporter::stop_progress(bool end_line) {
   }
   ticker_cv_.notify_all();
   ticker_.join();
-  // The live line stays as it was last drawn; what follows starts on a line of its own.
-  if (end_line) fmt::print("\n"), std::fflush(stdout);
+  // The live area stays as it was last drawn; what follows starts on a line of its own.
+  if (!end_line) return;
+  std::lock_guard lk(mu_);
+  fmt::print("\n");
+  std::fflush(stdout);
+  live_rows_ = 0;
+  live_text_.clear();
 }
 
-// The live line on a TTY: drawn at once, then redrawn every 200 ms while counts change.
+// The live area on a TTY: drawn at once, then redrawn every 200 ms while it changes.
 void Reporter::ticker() {
   std::unique_lock lk(mu_);
-  std::string last;
   while (ticking_) {
-    std::string line = progress_line(false);
-    if (line != last || redraw_) {
-      redraw_ = false;
-      fmt::print("\r{}\x1b[K", line);
-      std::fflush(stdout);
-      last = std::move(line);
-    }
+    print_done_downloads_locked();
+    draw_live_locked();
     ticker_cv_.wait_for(lk, std::chrono::nanoseconds(kRedrawNs), [&] { return !ticking_; });
   }
+}
+
+// pnpm's frame keeps the progress line and each running big download in place below what
+// scrolls: the cursor goes back to the area's first row, each line is rewritten and
+// erased to its end, and what is left below is erased (the area may have shrunk).
+void Reporter::draw_live_locked() {
+  std::string text = progress_line(false);
+  for (auto& d : downloads_) {
+    uint64_t n = d.shown.load(std::memory_order_relaxed);
+    if (!d.done_printed && n < d.size) text += "\n" + download_line(d, n);
+  }
+  if (text == live_text_ && live_rows_) return;
+  std::string out = "\r";
+  if (live_rows_ > 1) out += fmt::format("\x1b[{}A", live_rows_ - 1);
+  for (size_t i = 0; i <= text.size();) {
+    size_t j = std::min(text.find('\n', i), text.size());
+    out.append(text, i, j - i);
+    out += j < text.size() ? "\x1b[K\n" : "\x1b[K\x1b[J";
+    i = j + 1;
+  }
+  fmt::print("{}", out);
+  std::fflush(stdout);
+  live_rows_ = rows_of(text, term_.width);
+  live_text_ = std::move(text);
+}
+
+void Reporter::clear_live_locked() {
+  if (!live_rows_) return;
+  if (live_rows_ > 1) fmt::print("\r\x1b[{}A\x1b[J", live_rows_ - 1);
+  else fmt::print("\r\x1b[J");
+  live_rows_ = 0;
+  live_text_.clear();
+}
+
+// A finished download's line leaves the live area for good, above it, as pnpm moves it out
+// of its fixed block.
+void Reporter::print_done_downloads_locked() {
+  for (auto& d : downloads_) {
+    if (d.done_printed || d.shown.load(std::memory_order_relaxed) < d.size) continue;
+    clear_live_locked();
+    fmt::print("{}\n", download_line(d, d.size));
+    d.done_printed = true;
+  }
+}
+
+std::string Reporter::download_line(const Download& d, uint64_t done) const {
+  std::string a = pretty_bytes(done), b = pretty_bytes(d.size);
+  std::string tail = done >= d.size ? ", done" : "";
+  // One row per line, or the live area's row count is wrong: a long id is cut.
+  size_t fixed = std::string_view("Downloading : /").size() + a.size() + b.size() + tail.size();
+  std::string id = d.id;
+  if (term_.tty && term_.width > fixed + 4 && fixed + id.size() >= term_.width) id = id.substr(0, term_.width - fixed - 4) + "...";
+  return fmt::format("Downloading {}: {}/{}{}", id, paint(a, kCyan), paint(b, kCyan), tail);
 }
 
 std::string Reporter::progress_line(bool done) const {
@@ -177,11 +268,54 @@ void Reporter::reused(std::string_view id) {
   else flush_progress(false);
 }
 
-void Reporter::downloaded(std::string_view id, size_t bytes) {
+Reporter::Download* Reporter::fetch_started(std::string_view id, unsigned attempt, std::optional<uint64_t> size) {
+  if (kind_ == ReporterKind::Ndjson)
+    write_event("pnpm:fetching-progress", "debug",
+                fmt::format("\"status\":\"started\",\"attempt\":{},\"packageId\":\"{}\",\"size\":{}", attempt,
+                            json_escape(id), size ? std::to_string(*size) : "null"));
+  // pnpm: no size, a retry (so the line does not start over) or under 5 MiB: no line.
+  if (kind_ == ReporterKind::Silent || !size || *size < kBigDownload || attempt != 1) return nullptr;
+  std::lock_guard lk(mu_);
+  Download& d = downloads_.emplace_back();
+  d.id = id;
+  d.size = *size;
+  if (kind_ == ReporterKind::AppendOnly) {
+    fmt::print("{}\n", download_line(d, 0));
+    std::fflush(stdout);
+    d.printed_ns = now_ns();
+  } else if (ticking_) {
+    draw_live_locked();
+  }
+  return &d;
+}
+
+void Reporter::fetch_progress(Download* d, uint64_t received) {
+  if (!d) return;
+  long long now = now_ns();
+  bool last = received >= d->size;
+  if (!last && d->last_ns && now - d->last_ns < kDownloadEventNs) return;
+  d->last_ns = now;
+  d->shown.store(std::min(received, d->size), std::memory_order_relaxed);
+  if (kind_ == ReporterKind::Ndjson) {
+    write_event("pnpm:fetching-progress", "debug",
+                fmt::format("\"status\":\"in_progress\",\"downloaded\":{},\"packageId\":\"{}\"", received,
+                            json_escape(d->id)));
+    return;
+  }
+  // The default reporter's ticker draws `shown`; append-only prints here. Its last line is
+  // always printed (pnpm's sink may drop it within 1 s of the one before).
+  if (kind_ != ReporterKind::AppendOnly || (!last && now - d->printed_ns < kAppendOnlyDownloadNs)) return;
+  std::lock_guard lk(mu_);
+  if (d->done_printed) return;
+  fmt::print("{}\n", download_line(*d, std::min(received, d->size)));
+  std::fflush(stdout);
+  d->printed_ns = now;
+  d->done_printed = last;
+}
+
+void Reporter::downloaded(std::string_view id) {
   ++downloaded_;
   if (kind_ != ReporterKind::Ndjson) return flush_progress(false);
-  write_event("pnpm:fetching-progress", "debug",
-              fmt::format("\"status\":\"started\",\"attempt\":1,\"packageId\":\"{}\",\"size\":{}", json_escape(id), bytes));
   write_event("pnpm:progress", "debug",
               fmt::format("\"status\":\"fetched\",\"packageId\":\"{}\",\"requester\":\"{}\"", json_escape(id),
                           json_escape(prefix_)));
@@ -204,6 +338,8 @@ void Reporter::flush_progress(bool final_line) {
     if (!final_line) return;
     stop_progress(false);
     std::lock_guard lk(mu_);
+    print_done_downloads_locked();
+    clear_live_locked();
     fmt::print("\r{}\x1b[K\n", progress_line(true));
     std::fflush(stdout);
     return;
@@ -233,8 +369,10 @@ void Reporter::stats(size_t added, size_t removed) {
     minus = width - plus;
   }
   std::lock_guard lk(mu_);
-  if (ticking_) fmt::print("\r\x1b[K"), redraw_ = true;
+  print_done_downloads_locked();  // a download that just finished was reported first
+  clear_live_locked();
   fmt::print("{}\n{}{}\n", msg, paint(std::string(plus, '+'), kGreen), paint(std::string(minus, '-'), kRed));
+  if (ticking_) draw_live_locked();
   std::fflush(stdout);
 }
 
@@ -246,10 +384,13 @@ void Reporter::emit(std::string_view level, std::string_view msg, FILE* to) {
     return write_event("pnpm", level, body);
   }
   std::lock_guard lk(mu_);
-  if (ticking_) fmt::print("\r\x1b[K"), redraw_ = true;  // the live line is redrawn under the message
+  print_done_downloads_locked();
+  clear_live_locked();
+  std::fflush(stdout);  // the erase reaches the terminal before a message on stderr
   if (level == "warn") fmt::print(to, " {}  {}\n", paint("WARN", kYellow), terminal_safe(msg));
   else fmt::print(to, "{}\n", terminal_safe(msg));
   std::fflush(to);
+  if (ticking_) draw_live_locked();  // the live area goes on under the message
 }
 
 void Reporter::scope(size_t selected, size_t total, std::string_view workspace_prefix) {
@@ -263,6 +404,7 @@ void Reporter::scope(size_t selected, size_t total, std::string_view workspace_p
 }
 
 void Reporter::info(std::string_view line) { emit("info", line, stdout); }
+void Reporter::info_stderr(std::string_view line) { emit("info", line, stderr); }
 void Reporter::warn(std::string_view line) { emit("warn", line, stderr); }
 void Reporter::error(const Error& e) {
   stop_progress();
@@ -282,16 +424,27 @@ void Reporter::summary(const std::vector<AddedDependency>& added, double seconds
                               "\"dependencyType\":\"{}\"}}",
                               json_escape(prefix_), json_escape(a.name), json_escape(a.name), json_escape(a.version), type));
     }
+    // pnpm:ignored-scripts and pnpm:summary follow, from the install (they name its builds).
     write_event("pnpm:stage", "debug", fmt::format("\"prefix\":\"{}\",\"stage\":\"importing_done\"", json_escape(prefix_)));
-    write_event("pnpm:summary", "debug", fmt::format("\"prefix\":\"{}\"", json_escape(prefix_)));
     return;
   }
+  // pnpm's SUMMARY_ORDER (prod, optional, peer, dev), names in byte order within a group,
+  // each group's header in cyanBright.
+  auto rank = [](const std::string& g) {
+    return g == "dependencies" ? 0 : g == "optionalDependencies" ? 1 : g == "peerDependencies" ? 2 : g == "devDependencies" ? 3 : 4;
+  };
+  std::vector<const AddedDependency*> sorted;
+  for (auto& a : added) sorted.push_back(&a);
+  std::stable_sort(sorted.begin(), sorted.end(), [&](auto* x, auto* y) {
+    return std::make_pair(rank(x->group), std::string_view(x->name)) < std::make_pair(rank(y->group), std::string_view(y->name));
+  });
   std::lock_guard lk(mu_);
   std::string current;
-  for (auto& a : added) {
+  for (auto* p : sorted) {
+    const AddedDependency& a = *p;
     if (a.group != current) {
       current = a.group;
-      fmt::print("\n{}:\n", current);
+      fmt::print("\n{}\n", paint(current + ":", kCyan));
     }
     fmt::print("{} {} {}\n", paint("+", kGreen), a.name, paint(a.version, "90"));
   }

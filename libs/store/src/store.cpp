@@ -197,8 +197,30 @@ Result<Store::Staging> Store::begin() const {
   }
 }
 
+// The sums file: each file's CRC-32, read from its blob where the extractor did not
+// compute it (git and other packages staged from files).
+Result<void> write_sums(int dir, PackageIndex& index, const std::string& staging_path) {
+  std::vector<uint32_t> crcs;
+  size_t ordinal = 0;
+  for (auto& e : index.entries) {
+    if (e.dir) continue;
+    std::string blob = PackageIndex::blob_name(ordinal++);
+    if (!e.crc) {
+      auto c = crc32_file(dir, blob);
+      if (!c) return Error::failed(Code::StoreWrite, "failed to read " + staging_path + "/" + blob + ": " + c.error().message);
+      e.crc = c->crc;
+    }
+    crcs.push_back(*e.crc);
+  }
+  std::string text = serialize_sums(crcs);
+  if (int e = fs::write_file_at(dir, kSumsFile, text.data(), text.size(), 0644); e != 0)
+    return Error::failed(Code::StoreWrite, "failed to write " + staging_path + "/" + kSumsFile + ": " + fs::errno_text(e));
+  return {};
+}
+
 Result<fs::Dir> Store::commit(Staging& s, const StoreKey& k, PackageIndex& index) const {
   if (auto r = store_detail::finalize_blobs(s.dir.fd(), index, s.path); !r) return r.error();
+  if (auto r = write_sums(s.dir.fd(), index, s.path); !r) return r.error();
   std::string text = index.serialize();
   if (int e = fs::write_file_at(s.dir.fd(), "index", text.data(), text.size(), 0644); e != 0)
     return Error::failed(Code::StoreWrite, "failed to write " + s.path + "/index: " + fs::errno_text(e));

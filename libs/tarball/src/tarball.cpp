@@ -341,7 +341,8 @@ class Extractor {
   Result<void> check_size(struct archive_entry* ent, std::string_view raw);
   Result<void> check_link(struct archive_entry* ent, std::string_view raw);
   Result<void> store_file(struct archive_entry* ent, std::string_view raw);
-  Result<void> write_blob(const std::string& blob, uint64_t size, bool exec, std::string_view raw);
+  Result<void> write_blob(const std::string& blob, uint64_t size, bool exec, std::string_view raw,
+                          std::optional<uint32_t>& crc);
 
   struct archive* a_;
   TarSource& src_;
@@ -433,11 +434,23 @@ Result<void> Extractor::store_file(struct archive_entry* ent, std::string_view r
     idx_.entries[entry_of_file_[it->second]].exec = exec;  // a repeated entry: the last one wins, as with tar
   }
   la_int64_t size = archive_entry_size(ent);
-  return write_blob(PackageIndex::blob_name(it->second), size < 0 ? 0 : static_cast<uint64_t>(size), exec, raw);
+  return write_blob(PackageIndex::blob_name(it->second), size < 0 ? 0 : static_cast<uint64_t>(size), exec, raw,
+                    idx_.entries[entry_of_file_[it->second]].crc);
 }
 
-// The entry's data blocks point into the inflated chunk; each goes straight to the blob.
-Result<void> Extractor::write_blob(const std::string& blob, uint64_t size, bool exec, std::string_view raw) {
+// CRC-32 over `n` zero bytes (a sparse entry's holes read back as zeros).
+uint32_t crc_zeros(uint32_t crc, uint64_t n) {
+  static const unsigned char zeros[4096] = {};
+  for (; n; n -= std::min<uint64_t>(n, sizeof zeros))
+    crc = static_cast<uint32_t>(libdeflate_crc32(crc, zeros, static_cast<size_t>(std::min<uint64_t>(n, sizeof zeros))));
+  return crc;
+}
+
+// The entry's data blocks point into the inflated chunk; each goes straight to the blob,
+// and through the CRC-32 that `tarn store status` compares node_modules against (blocks
+// come in order; one that does not leaves the CRC for Store::commit to read back).
+Result<void> Extractor::write_blob(const std::string& blob, uint64_t size, bool exec, std::string_view raw,
+                                   std::optional<uint32_t>& crc) {
   mode_t mode = exec ? 0755 : 0644;
   // A write that fails is the disk's fault (ENOSPC, EIO, EROFS), not the tarball's.
   auto write_error = [&](int e) {
@@ -450,14 +463,19 @@ Result<void> Extractor::write_blob(const std::string& blob, uint64_t size, bool 
   size_t len;
   la_int64_t off;
   uint64_t end = 0;
+  uint32_t sum = 0;
+  bool in_order = true;
   int rc;
   while ((rc = archive_read_data_block(a_, &p, &len, &off)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
     if (off < 0 || static_cast<uint64_t>(off) + len > size)
       return extract_error(what_, "entry " + quoted(raw) + " has more data than its header declares");
     if (int e = pwrite_all(f.fd, p, len, off)) return write_error(e);
+    in_order = in_order && static_cast<uint64_t>(off) >= end;
+    if (in_order) sum = static_cast<uint32_t>(libdeflate_crc32(crc_zeros(sum, static_cast<uint64_t>(off) - end), p, len));
     end = std::max<uint64_t>(end, static_cast<uint64_t>(off) + len);
   }
   if (rc != ARCHIVE_EOF) return archive_failure(a_, src_, what_, false);
+  crc = in_order ? std::optional<uint32_t>(crc_zeros(sum, size - end)) : std::nullopt;
   // A sparse entry may end in a hole; O_CREAT's mode is filtered by the umask.
   if (end < size && ::ftruncate(f.fd, static_cast<off_t>(size)) != 0) return write_error(errno);
   if (::fchmod(f.fd, mode) != 0) return write_error(errno);

@@ -73,6 +73,7 @@ enum class Code : uint8_t {
   ReadFromStore,
   StoreWrite,
   StoreDamaged,
+  ModifiedDependency,
   LinkFailed,
   LinkBins,
   Io,
@@ -146,6 +147,8 @@ class ErrorSink {
   Errors take();
   // One error as is. Several become one summary: the count by code, and the first few
   // messages of each code (an unreachable registry is one error, not one per package).
+  // Identical errors (code and message) count once: one failed package that many
+  // dependents wait for is one failure.
   Error merged(const std::string& pass) const;
 
  private:

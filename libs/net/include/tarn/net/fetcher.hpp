@@ -14,6 +14,18 @@
 
 namespace tarn::net {
 
+// What a consumer learns of one request's body while it downloads, on the network thread
+// (pnpm's pnpm:fetching-progress: `started` per attempt, `in_progress` as bytes arrive).
+struct Progress {
+  // An attempt (1, 2, ...) got its response: `size` is its Content-Length, nullopt when the
+  // body is chunked or the attempt failed before a response. Return true to get
+  // `received` for this attempt's body; false costs nothing per read.
+  std::function<bool(unsigned attempt, std::optional<uint64_t> size)> started;
+  // The body bytes received so far, after each read (a few KB to 64 KB). Keep it to a
+  // store or two: it runs between reads on the one network thread.
+  std::function<void(uint64_t received)> received;
+};
+
 struct Request {
   Request() = default;
   Request(std::string u, std::optional<std::string> auth, std::string w,
@@ -28,6 +40,8 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   // Body cap for this request; 0: the fetcher's max_body_bytes.
   uint64_t max_body_bytes = 0;
+  // Told of the response and the body's bytes as they arrive (pnpm:fetching-progress); optional.
+  std::shared_ptr<const Progress> progress = nullptr;
 };
 
 using Body = std::vector<uint8_t>;

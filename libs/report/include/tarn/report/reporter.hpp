@@ -10,8 +10,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -38,8 +41,24 @@ struct Terminal {
   static Terminal detect();
 };
 
+// pnpm's pretty-bytes, as its reporter prints download sizes: decimal units, two decimals
+// cut (not rounded): 6004190 -> "6.00 MB", 8070 -> "8.07 kB", 0 -> "0.00 B".
+std::string pretty_bytes(uint64_t n);
+
 class Reporter {
  public:
+  // pnpm's BIG_TARBALL_SIZE: downloads from 5 MiB up get a "Downloading" line.
+  static constexpr uint64_t kBigDownload = uint64_t{5} << 20;
+  // One download whose progress is shown; owned by the reporter, valid until it is destroyed.
+  struct Download {
+    std::string id;
+    uint64_t size = 0;
+    std::atomic<uint64_t> shown{0};  // the bytes last reported (throttled as pnpm throttles)
+    long long last_ns = 0;           // when; the network thread's own
+    long long printed_ns = 0;        // append-only: when its last line was printed
+    bool done_printed = false;       // under the reporter's mutex
+  };
+
   explicit Reporter(ReporterKind kind = ReporterKind::Default, bool perf = false,
                     Terminal term = Terminal::detect());
   ~Reporter();
@@ -57,8 +76,17 @@ class Reporter {
   void set_total(size_t resolved);
   void resolved(std::string_view id);
   void reused(std::string_view id);
-  void downloaded(std::string_view id, size_t bytes);
+  void downloaded(std::string_view id);
   void added(std::string_view rel_dir);  // the package's directory, relative to the prefix
+  // pnpm:fetching-progress. An attempt to download `id` got its response (size: its
+  // Content-Length). Every one is an ndjson event; a download of kBigDownload or more, on
+  // its first attempt, gets pnpm's "Downloading <id>: <done>/<total>" line and a handle.
+  // Otherwise nullptr, and nothing more to do for this attempt.
+  Download* fetch_started(std::string_view id, unsigned attempt, std::optional<uint64_t> size);
+  // Bytes so far of a shown download, from the network thread: a clock read and an atomic
+  // store; a line (append-only) or an ndjson event at most every 500 ms, as pnpm
+  // throttles its in_progress events, and at the last byte.
+  void fetch_progress(Download* d, uint64_t received);
   void flush_progress(bool final_line);
 
   // pnpm's "Packages: +N -M" and its bar (pnpm:stats in ndjson).
@@ -72,6 +100,9 @@ class Reporter {
   void scope(size_t selected, size_t total, std::string_view workspace_prefix);
 
   void info(std::string_view line);
+  // An info line on stderr, where pnpm's reporter prints a command's messages when stdout
+  // is kept for results (store status).
+  void info_stderr(std::string_view line);
   void warn(std::string_view line);
   void error(const Error& e);
   void summary(const std::vector<AddedDependency>& added, double seconds);
@@ -86,6 +117,13 @@ class Reporter {
   void emit(std::string_view level, std::string_view msg, FILE* to);
   void write_event(std::string_view name, std::string_view level, std::string_view body);
   std::string progress_line(bool done) const;
+  std::string download_line(const Download& d, uint64_t done) const;
+  // The live area on a TTY: the progress line and a line per download in progress, drawn
+  // over what was drawn before; clear_live_locked() erases it (the caller prints above).
+  void draw_live_locked();
+  void clear_live_locked();
+  // Finished downloads, once each, as static lines ("..., done").
+  void print_done_downloads_locked();
   std::string paint(std::string_view text, const char* sgr) const;
   void ticker();
 
@@ -100,7 +138,9 @@ class Reporter {
   std::thread ticker_;
   std::condition_variable ticker_cv_;
   bool ticking_ = false;
-  bool redraw_ = false;  // a message went over the live line
+  std::deque<Download> downloads_;  // under mu_; a deque, so handles stay valid
+  size_t live_rows_ = 0;            // under mu_: terminal rows the live area covers
+  std::string live_text_;           // under mu_: what the live area shows
 };
 
 // Times one named pass; records on destruction.

@@ -24,6 +24,7 @@
 // Layout history: v2 had no sizes and left bin modes to the linker, which chmod-ed blobs
 // through their links; its entries lack the v3 guarantees, so v3 starts empty beside it.
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -36,6 +37,23 @@ namespace tarn {
 // The one place naming the store layout version: the directory name and the index header.
 inline constexpr int kLayoutVersion = 3;
 
+// Beside `index` in each package directory: what its files were when they were imported, for
+// `tarn store status` (pnpm compares node_modules against the integrity its index records per
+// file; node_modules files are hard links to the blobs, so only a record kept apart from them
+// can tell that one changed). "tarn-sums 1\n", then the CRC-32 of each file, by file ordinal,
+// as 8 hex digits a line. Entries committed before this file existed have none; a v3 index
+// is unchanged, so older tarns read these entries as before.
+inline constexpr const char* kSumsFile = "sums";
+std::string serialize_sums(const std::vector<uint32_t>& crcs);
+// nullopt when absent or not `files` well-formed lines.
+std::optional<std::vector<uint32_t>> read_sums(int package_dir_fd, size_t files);
+// CRC-32 of a whole file, and its size; errno when it cannot be read.
+struct FileCrc {
+  uint32_t crc = 0;
+  uint64_t size = 0;
+};
+Result<FileCrc> crc32_file(int dir_fd, const std::string& path);
+
 // The file list of a stored package, in creation order (directories before their contents).
 struct PackageIndex {
   struct Entry {
@@ -43,6 +61,10 @@ struct PackageIndex {
     bool dir = false;
     bool exec = false;
     uint64_t size = 0;  // of the blob; filled in by Store::commit()
+    // CRC-32 of the file's bytes as they were stored: the extractor computes it as it writes
+    // (libdeflate, ~5 GB/s), Store::commit() reads the blobs that lack one. Kept in the
+    // entry's `sums` file, not in the index (see kSumsFile).
+    std::optional<uint32_t> crc = std::nullopt;
   };
   std::vector<Entry> entries;
   // The stored name of the n-th file entry (directories are not counted).
