@@ -422,6 +422,105 @@ TEST_CASE("workspace: a project whose package.json disagrees with its importer f
   CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules"));
 }
 
+// What pnpm 12.21 does with `install --filter`, measured on fixtures/workspace: the
+// selected projects and the root are linked, other projects' node_modules are left as they
+// were, and node_modules/.pnpm/lock.yaml lists the importers the tree links.
+TEST_CASE("install --filter: the selected projects and the root, then more; earlier links stay") {
+  World w;
+  make_workspace(w);
+  auto exists = [&](const std::string& rel) { return std::filesystem::exists(w.project + "/" + rel); };
+  auto lock_copy = [&] { return read_file(w.project + "/node_modules/.pnpm/lock.yaml"); };
+  auto r = w.install("--filter lib");
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("Scope:") == std::string::npos);  // pnpm names no scope for one project
+  CHECK(std::filesystem::is_symlink(w.project + "/node_modules/alpha"));  // the root, unselected
+  CHECK(std::filesystem::is_symlink(w.project + "/packages/lib/node_modules/beta"));
+  CHECK_FALSE(exists("packages/app/node_modules"));
+  CHECK(lock_copy().find("packages/app:") == std::string::npos);
+  CHECK(lock_copy().find("packages/lib:") != std::string::npos);
+  CHECK(read_file(w.project + "/node_modules/.pnpm-workspace-state-v1.json").find("\"filteredInstall\":true") !=
+        std::string::npos);
+  r = w.install("--filter app");
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(std::filesystem::read_symlink(w.project + "/packages/app/node_modules/lib") == "../../lib");
+  CHECK(std::filesystem::is_symlink(w.project + "/packages/lib/node_modules/beta"));  // kept
+  CHECK(lock_copy() == read_file(w.project + "/pnpm-lock.yaml"));  // every importer now
+  r = w.install();
+  CHECK(r.status == 0);
+  CHECK(r.output.find("Already up to date") != std::string::npos);
+  CHECK(r.output.find("Scope: all 3 workspace projects") != std::string::npos);
+}
+
+TEST_CASE("install --filter: selectors, scope line, an empty selection, and the frozen check of selected projects") {
+  struct Row {
+    std::string filters;
+    int status;
+    std::string expect;                // in the output
+    std::vector<std::string> linked;   // projects with node_modules
+  };
+  std::vector<Row> rows = {
+      {"--filter app...", 0, "Scope: 2 of 3 workspace projects", {"packages/app", "packages/lib"}},
+      {"--filter ...lib", 0, "Scope: 2 of 3 workspace projects", {"packages/app", "packages/lib"}},
+      {"--filter app^...", 0, "Lockfile is up to date", {"packages/lib"}},
+      {"--filter '!app'", 0, "Scope: 2 of 3 workspace projects", {"packages/lib"}},
+      {"--filter './packages/*'", 0, "Scope: 2 of 3 workspace projects", {"packages/app", "packages/lib"}},
+      {"--filter nope", 0, "Scope: 0 of 3 workspace projects", {}},
+      {"--filter ./packages", 0, "Scope: 0 of 3 workspace projects", {}},
+      {"-r", 0, "Scope: all 3 workspace projects", {"packages/app", "packages/lib"}},
+      {"--filter '[main]'", 1, "[main]", {}},
+  };
+  for (auto& row : rows) {
+    CAPTURE(row.filters);
+    World w;
+    make_workspace(w);
+    auto r = w.install(row.filters);
+    INFO(r.output);
+    CHECK(r.status == row.status);
+    CHECK(r.output.find(row.expect) != std::string::npos);
+    bool any = !row.linked.empty();
+    CHECK(std::filesystem::exists(w.project + "/node_modules/alpha") == any);
+    for (std::string p : {"packages/app", "packages/lib"}) {
+      bool want = std::find(row.linked.begin(), row.linked.end(), p) != row.linked.end();
+      CHECK(std::filesystem::exists(w.project + "/" + p + "/node_modules") == want);
+    }
+  }
+  // pnpm holds only the selected projects (and the root) to the frozen-lockfile check.
+  World w;
+  make_workspace(w);
+  write_file(w.project + "/packages/lib/package.json", R"({"name":"lib","dependencies":{"beta":"^1.0.0","alpha":"1"}})");
+  auto outdated = w.install("--filter lib");
+  CHECK(outdated.status == 1);
+  CHECK(outdated.output.find("ERR_PNPM_OUTDATED_LOCKFILE") != std::string::npos);
+  CHECK(w.install("--filter app").status == 0);
+}
+
+TEST_CASE("install --filter: project scripts of the selected projects and the root, dependencies first") {
+  World w;
+  make_workspace(w);
+  auto with_script = [&](const std::string& rel, const std::string& json_head) {
+    write_file(w.project + "/" + rel + "package.json",
+               json_head + R"(,"scripts":{"postinstall":"echo RAN-$npm_package_name >> )" + w.project + R"(/order.txt"}})");
+  };
+  with_script("", R"({"name":"root","dependencies":{"alpha":"^1.0.0"})");
+  with_script("packages/app/", R"({"name":"app","version":"1.0.0","dependencies":{"lib":"workspace:*","beta":"^1.0.0"})");
+  with_script("packages/lib/", R"({"name":"lib","version":"1.0.0","main":"index.js","bin":{"lib-cli":"cli.js"},"dependencies":{"beta":"^1.0.0"})");
+  auto r = w.install("--filter lib");
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  // pnpm 12.21: the root and the selected project, in project order (no link between them).
+  CHECK(read_file(w.project + "/order.txt") == "RAN-root\nRAN-lib\n");
+  std::filesystem::remove(w.project + "/order.txt");
+  std::filesystem::remove_all(w.project + "/node_modules");
+  std::filesystem::remove_all(w.project + "/packages/lib/node_modules");
+  REQUIRE(w.install().status == 0);
+  // Unfiltered: link: dependencies first, pnpm's graph sequencer chunks in project order
+  // (fixtures/workspace, a chain, ran c, b, a, root). Here the root links no project: the
+  // first chunk is the root and lib, then app.
+  CHECK(read_file(w.project + "/order.txt") == "RAN-root\nRAN-lib\nRAN-app\n");
+}
+
 TEST_CASE("pruning: links and bins the new lockfile drops are removed, the orphaned slot stays") {
   World w;
   REQUIRE(w.install().status == 0);
@@ -490,8 +589,10 @@ TEST_CASE("cli: exit codes and global options as pnpm's") {
                     Row{"install --bogus", 2, "unexpected argument '--bogus' found"},
                     Row{"frobnicate", 2, "unrecognized subcommand 'frobnicate'"},
                     Row{"--store-dir store store path", 0, "/store/v"},
-                    Row{"-C project install --filter x", 1, "ERR_TARN_UNSUPPORTED"},
-                    Row{"add lodash", 1, "ERR_TARN_UNSUPPORTED"},
+                    // pnpm 12.21: a filter matching nothing installs nothing, exit 0.
+                    Row{"-C project install --filter x", 0, "Scope: 0 of 1 workspace projects"},
+                    Row{"-C project install --filter", 2, "a value is required for '--filter <selector>'"},
+                    Row{"-C project remove not-a-dependency --store-dir store", 1, "ERR_PNPM_CANNOT_REMOVE_MISSING_DEPS"},
                     Row{"install --help", 0, "--frozen-lockfile"},
                     Row{"-C project run missing", 2, "Missing script"}}) {
     CAPTURE(row.args);

@@ -205,3 +205,29 @@ TEST_CASE("lockfile: the parallel chunked reader agrees with the whole-text read
   REQUIRE(b);
   CHECK(describe(*a) == describe(*b));
 }
+
+TEST_CASE("lockfile: the copy a filtered install keeps is pnpm's, byte for byte") {
+  // pnpm 12.21's node_modules/.pnpm/lock.yaml after `pnpm install --filter @ws/b` (root and
+  // packages/b), and after a further `--filter @ws/c`, in fixtures/workspace.
+  std::string dir = std::string(TARN_SOURCE_DIR) + "/fixtures/workspace/";
+  std::string text = test::read_file(dir + "pnpm-lock.yaml");
+  auto lf = Lockfile::parse(text, "pnpm-lock.yaml");
+  REQUIRE(lf);
+  struct Row {
+    std::vector<ImporterId> keep;
+    std::string want_file;
+  };
+  for (auto& r : {Row{{ImporterId("."), ImporterId("packages/b")}, "pnpm-filter-b.lock.yaml"},
+                  Row{{ImporterId("."), ImporterId("packages/b"), ImporterId("packages/c")}, "pnpm-filter-bc.lock.yaml"}}) {
+    CAPTURE(r.want_file);
+    std::string got = lockfile_text_for_importers(text, *lf, r.keep);
+    CHECK(got == test::read_file(dir + r.want_file));
+    std::vector<std::string> ids;
+    for (auto& k : r.keep) ids.push_back(k.str());
+    CHECK(lockfile_importer_ids(got) == ids);
+  }
+  std::vector<ImporterId> all;
+  for (auto& imp : lf->importers) all.push_back(imp.id);
+  CHECK(lockfile_text_for_importers(text, *lf, all) == text);
+  CHECK(lockfile_importer_ids(text) == std::vector<std::string>{".", "packages/a", "packages/b", "packages/c"});
+}

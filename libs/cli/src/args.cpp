@@ -8,6 +8,11 @@ std::optional<std::string> Args::value(std::string_view long_name) const {
   return it->second;
 }
 
+std::vector<std::string> Args::all(std::string_view long_name) const {
+  auto it = lists.find(std::string(long_name));
+  return it == lists.end() ? std::vector<std::string>{} : it->second;
+}
+
 const std::vector<OptionSpec>& option_table() {
   static const std::vector<OptionSpec> t = {
       {"--frozen-lockfile", "", "", "fail instead of resolving when the lockfile is out of date"},
@@ -31,8 +36,11 @@ const std::vector<OptionSpec>& option_table() {
       {"--prefer-offline", "", "", "use the store first (tarn always does)"},
       {"--registry", "", "<url>", "the default registry"},
       {"--network-concurrency", "", "<n>", "parallel downloads"},
-      {"--recursive", "-r", "", "every project of the workspace (tarn's install always covers all)"},
-      {"--filter", "-F", "<selector>", "select workspace projects (not supported yet)"},
+      {"--recursive", "-r", "", "every project of the workspace (run and exec: but its root)"},
+      {"--filter", "-F", "<selector>", "select workspace projects: name, name..., ...name, ./dir, {dir}, !sel", true},
+      {"--filter-prod", "", "<selector>", "like --filter, following production dependencies only", true},
+      {"--no-bail", "", "", "run and exec -r: keep going after a project fails"},
+      {"--workspace-concurrency", "", "<n>", "run and exec -r: projects at a time (default min(4, cores))"},
       {"--silent", "-s", "", "print nothing but errors"},
       {"--loglevel", "", "<level>", "debug | info | warn | error"},
       {"--perf", "", "", "print how long each pass took"},
@@ -74,6 +82,7 @@ Result<void> take_option(const std::vector<std::string_view>& argv, size_t& i, A
     value = argv[++i];
   }
   out.values[key] = std::string(value);
+  if (spec->repeatable) out.lists[key].emplace_back(value);
   return {};
 }
 

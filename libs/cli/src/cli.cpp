@@ -14,6 +14,7 @@
 #include "tarn/fs/fs.hpp"
 #include "tarn/install/install.hpp"
 #include "tarn/install/store_status.hpp"
+#include "tarn/install/recursive.hpp"
 #include "tarn/lockfile/lockfile.hpp"
 #include "tarn/lockfile/manifest.hpp"
 #include "tarn/store/store.hpp"
@@ -53,6 +54,8 @@ InstallOptions install_options(const Args& a) {
   if (prod && !dev) o.dev = false;
   if (dev && !prod) o.prod = false, o.optional = false;
   if (auto n = a.value("--network-concurrency")) o.network_concurrency = std::strtoul(n->c_str(), nullptr, 10);
+  o.filter = a.all("--filter");
+  o.filter_prod = a.all("--filter-prod");
   return o;
 }
 
@@ -60,9 +63,7 @@ Result<int> cmd_install(const Args& a, Reporter& rep) {
   if (!a.positionals.empty())
     return Error::failed(Code::Usage, "unexpected argument '" + printable(a.positionals[0]) +
                                           "' found (to add a dependency, use tarn add)");
-  if (a.has("--filter"))
-    return Error::failed(Code::Unsupported, "failed to install: --filter is not supported by tarn yet; "
-                                            "tarn installs every project of the workspace");
+  // -r at any depth of a workspace is the whole workspace, which install covers anyway.
   if (auto r = install(install_options(a), rep); !r) return r.error();
   return 0;
 }
@@ -189,8 +190,30 @@ int run_shell(const std::string& dir, const std::string& line, const std::string
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+bool recursive(const Args& a) { return a.has("--recursive") || a.has("--filter") || a.has("--filter-prod"); }
+
+// -r / --filter: pnpm's recursive run or exec over the selected workspace projects.
+Result<int> cmd_recursive(const Args& a, Reporter& rep, RecursiveOptions::Command command) {
+  RecursiveOptions o;
+  o.command = command;
+  o.dir = a.value("--dir").value_or(".");
+  o.filter = a.all("--filter");
+  o.filter_prod = a.all("--filter-prod");
+  o.args = a.positionals;
+  o.bail = !a.has("--no-bail");
+  if (auto n = a.value("--workspace-concurrency")) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(n->c_str(), &end, 10);
+    if (n->empty() || *end || v == 0 || v > 1024)
+      return Error::failed(Code::Usage, "invalid value '" + printable(*n) + "' for '--workspace-concurrency <n>'");
+    o.concurrency = static_cast<unsigned>(v);
+  }
+  return run_recursive(o, rep);
+}
+
 Result<int> cmd_run(const Args& a, Reporter& rep) {
   if (a.positionals.empty()) return Error::failed(Code::Usage, "tarn run needs a script name");
+  if (recursive(a)) return cmd_recursive(a, rep, RecursiveOptions::Command::Run);
   auto dir = project_dir(a);
   if (!dir) return dir.error();
   auto m = Manifest::load(fs::join(*dir, "package.json"));
@@ -208,8 +231,9 @@ Result<int> cmd_run(const Args& a, Reporter& rep) {
   return Error::failed(Code::Usage, "Missing script: \"" + printable(name) + "\"");
 }
 
-Result<int> cmd_exec(const Args& a, Reporter&) {
+Result<int> cmd_exec(const Args& a, Reporter& rep) {
   if (a.positionals.empty()) return Error::failed(Code::Usage, "tarn exec needs a command");
+  if (recursive(a)) return cmd_recursive(a, rep, RecursiveOptions::Command::Exec);
   auto dir = project_dir(a);
   if (!dir) return dir.error();
   std::string line;
@@ -237,8 +261,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> t = {
       {"install", "i", "install [options]", "install node_modules from pnpm-lock.yaml", cmd_install},
       {"store", "", "store path|status|prune", "the store: its directory, modified or damaged packages, unused packages", cmd_store},
-      {"run", "", "run <script> [args...]", "run a package.json script with node_modules/.bin on PATH", cmd_run},
-      {"exec", "", "exec <command> [args...]", "run a command with node_modules/.bin on PATH", cmd_exec},
+      {"run", "", "run <script> [args...]", "run a package.json script with node_modules/.bin on PATH (-r, --filter: in workspace projects)", cmd_run},
+      {"exec", "", "exec <command> [args...]", "run a command with node_modules/.bin on PATH (-r, --filter: in workspace projects)", cmd_exec},
       {"add", "", "add <pkg>[@spec]...", "add dependencies to package.json and install them", cmd_change},
       {"remove", "rm", "remove <pkg>...", "remove dependencies from package.json and node_modules", cmd_change},
       {"update", "up", "update [pkg...]", "update dependencies within their ranges (--latest: past them)", cmd_change},

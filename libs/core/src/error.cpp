@@ -11,7 +11,7 @@ namespace {
 
 // The one table of codes. Names with ERR_PNPM_ are pnpm's own for the same failure;
 // ERR_TARN_ names are tarn's, for failures pnpm reports without a code of its own.
-constexpr std::array<CodeInfo, 57> kCodes{{
+constexpr std::array<CodeInfo, 61> kCodes{{
     {Code::Usage, "ERR_TARN_USAGE", 2, "the command line is wrong (pnpm's parser exits 2 too)"},
     {Code::NoSuchDir, "ERR_TARN_NO_SUCH_DIR", 1, "the project directory does not exist"},
     {Code::NoImporterManifestFound, "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", 1, "no package.json in the project"},
@@ -78,9 +78,15 @@ constexpr std::array<CodeInfo, 57> kCodes{{
     {Code::IgnoredBuilds, "ERR_PNPM_IGNORED_BUILDS", 1, "dependencies with build scripts are not approved"},
     {Code::Lifecycle, "ELIFECYCLE", 1, "a lifecycle script failed"},
     {Code::Interrupted, "ERR_TARN_INTERRUPTED", 130, "the install was interrupted by a signal"},
+    {Code::RecursiveRunFirstFail, "ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL", 1,
+     "run -r / --filter: a project's script failed and the run stopped (no --no-bail)"},
+    {Code::RecursiveExecFirstFail, "ERR_PNPM_RECURSIVE_EXEC_FIRST_FAIL", 1,
+     "exec -r / --filter: the command failed in a project and the run stopped (no --no-bail)"},
+    {Code::RecursiveFail, "ERR_PNPM_RECURSIVE_FAIL", 1, "run or exec -r --no-bail: the command failed in some projects"},
+    {Code::RecursiveRunNoScript, "ERR_PNPM_RECURSIVE_RUN_NO_SCRIPT", 1, "run -r / --filter: no selected project has the script"},
 }};
 
-static_assert(kCodes.size() == static_cast<size_t>(Code::Interrupted) + 1, "one row per Code");
+static_assert(kCodes.size() == static_cast<size_t>(Code::RecursiveRunNoScript) + 1, "one row per Code");
 
 constexpr bool table_in_order() {
   for (size_t i = 0; i < kCodes.size(); ++i)

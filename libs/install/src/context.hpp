@@ -25,6 +25,11 @@ struct Project {
   std::string manifest_path;  // <dir>/package.json
   std::string manifest_text;
   Manifest manifest;
+  // A filtered install (pnpm's mutated importers): the selected projects and the root run
+  // through this install (frozen check, scripts); `installed` adds the projects an earlier
+  // install linked, whose links stay. Unfiltered: both true for every project.
+  bool this_run = true;
+  bool installed = true;
 };
 
 // Where each planned package comes from and whether the store already has it.
@@ -67,6 +72,8 @@ struct InstallContext {
   std::string root_dir;  // absolute: the directory holding pnpm-lock.yaml
   std::string lockfile_path, lockfile_text;
   std::vector<Project> projects;  // the root first, then workspace packages by id
+  size_t selected_count = 0;      // projects --filter selected (all of them without one)
+  bool manifests_parsed = false;  // a filtered install parses them before its up-to-date check
   std::vector<PatchFile> patches;  // by selector
   std::string identity;           // hash of every input that decides the tree
   bool has_lockfile = false;  // pnpm-lock.yaml exists (or resolution just wrote it)

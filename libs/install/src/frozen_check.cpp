@@ -53,6 +53,7 @@ Result<void> check_frozen(const InstallContext& cx) {
   std::set<std::string> projects;
   for (auto& p : cx.projects) {
     projects.insert(p.id.str());
+    if (!p.this_run) continue;  // pnpm checks the projects a filtered install selected
     const Importer* imp = cx.lockfile.importer(p.id.str());
     for (auto& d : diff_importer(p.manifest, imp ? *imp : empty))
       diff.push_back("importers[\"" + p.id.str() + "\"]: " + d);

@@ -5,6 +5,7 @@ namespace tarn {
 
 Result<void> parse_inputs(InstallContext& cx) {
   for (auto& p : cx.projects) {
+    if (cx.manifests_parsed) break;
     auto m = Manifest::parse(p.manifest_text, p.manifest_path);
     if (!m) return m.error();
     p.manifest = std::move(*m);

@@ -4,9 +4,10 @@
 
 namespace tarn {
 
-std::string find_root(const std::string& start);     // read_inputs.cpp: the workspace root
 Result<void> read_inputs(InstallContext& cx);         // read_inputs.cpp
 bool up_to_date(const InstallContext& cx);            // read_inputs.cpp
+void compute_identity(InstallContext& cx);            // read_inputs.cpp: hash of what decides the tree
+Result<void> select_importers(InstallContext& cx);    // select.cpp: --filter
 Result<void> parse_inputs(InstallContext& cx);        // parse_inputs.cpp
 Result<void> check_frozen(const InstallContext& cx);  // frozen_check.cpp
 Result<void> resolve_lockfile(InstallContext& cx);    // resolve.cpp

@@ -1,4 +1,6 @@
 // Pass plan: every slot, path, link and bin decided up front (libs/linker's planner).
+#include <algorithm>
+
 #include "builds.hpp"
 #include "passes.hpp"
 
@@ -12,6 +14,12 @@ Result<void> plan_layout(InstallContext& cx) {
   for (auto& p : cx.projects)
     if (auto name = PkgName::parse(p.manifest.name); name && !p.id.is_root())
       popt.workspace_packages.emplace_back(p.id, *name);
+  // A filtered install plans the importers it keeps linked; the others' links stay as an
+  // earlier install left them, or absent.
+  std::erase_if(cx.lockfile.importers, [&](const Importer& imp) {
+    auto p = std::find_if(cx.projects.begin(), cx.projects.end(), [&](const Project& x) { return x.id == imp.id; });
+    return p != cx.projects.end() && !p->installed;
+  });
   auto plan = make_plan(cx.lockfile, cx.settings, popt);
   if (!plan) return plan.error();
   cx.plan = std::move(*plan);

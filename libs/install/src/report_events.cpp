@@ -17,17 +17,13 @@ std::string esc(std::string_view s) { return Reporter::json_escape(s); }
 
 }  // namespace
 
-// pnpm 12.21's order: scope, package-manifest, context, then the importing_started stage.
+// pnpm 12.21's order: scope (install.cpp, before the up-to-date check), package-manifest,
+// context, then the importing_started stage.
 void report_start(InstallContext& cx) {
   Reporter& rep = cx.rep;
   if (rep.kind() != ReporterKind::Ndjson) return rep.start_progress(cx.root_dir);
-  // A project outside a workspace is `{"selected":1}`: pnpm names no total and no prefix.
-  if (fs::exists(fs::join(cx.root_dir, "pnpm-workspace.yaml")))
-    rep.event("pnpm:scope", fmt::format("\"selected\":{},\"total\":{},\"workspacePrefix\":\"{}\"", cx.projects.size(),
-                                        cx.projects.size(), esc(cx.root_dir)));
-  else
-    rep.event("pnpm:scope", "\"selected\":1");
   for (auto& p : cx.projects) {
+    if (!p.this_run) continue;
     boost::system::error_code ec;
     auto v = boost::json::parse(p.manifest_text, ec);
     if (!ec)

@@ -232,11 +232,6 @@ Result<void> handle_immature(InstallContext& cx, const std::map<std::string, std
   return {};
 }
 
-void refresh_identity(InstallContext& cx) {
-  std::string manifests;
-  for (auto& p : cx.projects) manifests += p.id.str() + "\n" + p.manifest_text + "\n";
-  cx.identity = install_identity(cx.lockfile_text, manifests, cx.settings, cx.opts);
-}
 
 // Applies add/remove/update to the root package.json (in memory), before resolution.
 Result<std::optional<ManifestDoc>> change_manifest(InstallContext& cx, resolve::PackumentSource& src) {
@@ -270,6 +265,11 @@ resolve::PackumentClientOptions client_options(const InstallContext& cx) {
 }  // namespace
 
 Result<void> resolve_lockfile(InstallContext& cx) {
+  // Refused rather than resolved wrongly: tarn's resolver does not apply overrides yet.
+  if (!cx.settings.overrides.empty())
+    return Error::failed(Code::Unsupported, "failed to resolve " + cx.lockfile_path +
+                                                ": tarn's resolver does not apply `overrides` yet; resolve with pnpm "
+                                                "(installing from an up-to-date lockfile works)");
   // The settings' fetcher (fetch-retries, fetch-timeout, ...); it is not started yet when
   // the store already existed (install.cpp starts it early only for a cold store).
   if (!cx.fetcher) cx.start_fetcher();
@@ -293,7 +293,9 @@ Result<void> resolve_lockfile(InstallContext& cx) {
     Prefetch& pf;
     ~Drain() { pf.drain(); }
   } drain{pf};
-  in.on_picked = [&pf](const PkgName& n, const resolve::PackageVersion& pv) { pf.pick(n, pv); };
+  // --lockfile-only touches no store: nothing to prefetch.
+  if (!cx.opts.lockfile_only)
+    in.on_picked = [&pf](const PkgName& n, const resolve::PackageVersion& pv) { pf.pick(n, pv); };
   resolve::ResolveReport report;
   auto lf = resolve::resolve(in, client, &report);
   if (!lf) return lf.error();
@@ -312,7 +314,7 @@ Result<void> resolve_lockfile(InstallContext& cx) {
   if (!parsed) return parsed.error();
   cx.lockfile = std::move(*parsed);
   cx.has_lockfile = true;
-  refresh_identity(cx);
+  compute_identity(cx);
   return {};
 }
 

@@ -10,7 +10,9 @@
 //            a build replaced (pnpm re-links bins after its build phase).
 //   ignored  unapproved builds: ERR_PNPM_IGNORED_BUILDS (a warning when strictDepBuilds
 //            is false), raised after the approved ones ran, as pnpm does
-//   projects each project's preinstall ... postprepare, workspace packages first
+//   projects each project's preinstall ... postprepare, dependencies first: pnpm sequences
+//            the projects this install runs through by their lockfile link: edges
+//            (fixtures/workspace: c, b, a, then the root), one after another here
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_for_each.h>
 #include <tbb/task_arena.h>
@@ -26,6 +28,7 @@
 #include "builds.hpp"
 #include "lifecycle.hpp"
 #include "passes.hpp"
+#include "tarn/workspace/sequence.hpp"
 
 namespace tarn {
 
@@ -321,6 +324,30 @@ Result<void> run_project(const InstallContext& cx, std::optional<ScriptEnv>& env
   return {};
 }
 
+// The projects this install runs through, dependencies first: pnpm's graph sequencer over
+// the importers' link: edges among them, in project order (the root first) within a chunk.
+std::vector<const Project*> project_order(const InstallContext& cx) {
+  std::vector<std::vector<size_t>> edges(cx.projects.size());
+  std::vector<size_t> included;
+  for (size_t i = 0; i < cx.projects.size(); ++i) {
+    const Project& p = cx.projects[i];
+    if (!p.this_run) continue;
+    included.push_back(i);
+    const Importer* imp = cx.lockfile.importer(p.id.str());
+    if (!imp) continue;
+    for (auto& d : imp->deps) {
+      if (!d.ref.is_link()) continue;
+      std::string target = fs::normalize(fs::join(p.dir, d.ref.link));
+      for (size_t j = 0; j < cx.projects.size(); ++j)
+        if (j != i && cx.projects[j].this_run && cx.projects[j].dir == target) edges[i].push_back(j);
+    }
+  }
+  std::vector<const Project*> order;
+  for (auto& chunk : workspace::graph_sequencer(edges, included))
+    for (size_t i : chunk) order.push_back(&cx.projects[i]);
+  return order;
+}
+
 }  // namespace
 
 Result<void> run_project_scripts(InstallContext& cx) {
@@ -340,11 +367,7 @@ Result<void> run_project_scripts(InstallContext& cx) {
   if (auto r = check_ignored(cx, cands); !r) return r;
   PassTimer t(cx.rep, "scripts/projects");
   std::optional<ScriptEnv> env;  // made when a project has a script
-  // Workspace packages first, the root last, each in pnpm's lifecycle order.
-  std::vector<const Project*> order;
-  for (size_t i = 1; i < cx.projects.size(); ++i) order.push_back(&cx.projects[i]);
-  order.push_back(&cx.projects.front());
-  for (const Project* p : order)
+  for (const Project* p : project_order(cx))
     if (auto r = run_project(cx, env, *p); !r) return r;
   return {};
 }

@@ -42,7 +42,7 @@ static long long now_ms() {
 }
 
 std::string workspace_state(const std::string& identity, const std::vector<StateProject>& list,
-                            const std::vector<std::string>& slots) {
+                            const std::vector<std::string>& slots, bool filtered) {
   json::object o;
   o["lastValidatedTimestamp"] = now_ms();
   json::object projects;
@@ -53,6 +53,7 @@ std::string workspace_state(const std::string& identity, const std::vector<State
     projects[p.dir] = std::move(project);
   }
   o["projects"] = std::move(projects);
+  o["filteredInstall"] = filtered;
   o["tarnIdentity"] = identity;
   json::array sl;
   for (auto& x : slots) sl.emplace_back(x);

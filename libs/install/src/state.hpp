@@ -25,8 +25,9 @@ struct StateProject {
   std::string dir, name, version;
 };
 // `slots`: the .pnpm slots this install made, for the next one's "Packages: +N -M".
+// `filtered`: pnpm's filteredInstall, true when some project was left out.
 std::string workspace_state(const std::string& identity, const std::vector<StateProject>& projects,
-                            const std::vector<std::string>& slots = {});
+                            const std::vector<std::string>& slots = {}, bool filtered = false);
 // Previous install's record, read before its markers are removed.
 struct PreviousInstall {
   std::string pruned_at;

@@ -12,6 +12,7 @@
 #include "tarn/linker/geometry.hpp"
 #include "tarn/lockfile/lockfile.hpp"
 #include "tarn/store/store.hpp"
+#include "tarn/workspace/projects.hpp"
 
 namespace tarn {
 
@@ -64,7 +65,7 @@ bool modified(const std::string& pkg_dir, const Store::Package& stored) {
 }  // namespace
 
 Result<StoreStatus> store_status(const std::string& dir, const CliOverrides& cli) {
-  std::string root = find_root(fs::absolute(dir));
+  std::string root = workspace::find_root(fs::absolute(dir));
   auto settings = load_settings(root, cli);
   if (!settings) return settings.error();
   StoreStatus out;

@@ -15,7 +15,16 @@ namespace tarn {
 
 Result<void> write_state(const InstallContext& cx) {
   auto at = [&](std::string_view rel) { return fs::join(cx.root_dir, rel); };
-  if (auto r = fs::write_file_atomic(at(geometry::kLockCopy), cx.lockfile_text); !r) return r.error();
+  // The lock copy names the importers this tree links (pnpm's, after a filtered install,
+  // lists only those); the next filtered install reads it to keep them.
+  std::vector<ImporterId> installed;
+  bool filtered = false;
+  for (auto& p : cx.projects) {
+    if (p.installed) installed.push_back(p.id);
+    filtered |= !p.installed;
+  }
+  std::string lock_copy = filtered ? lockfile_text_for_importers(cx.lockfile_text, cx.lockfile, installed) : cx.lockfile_text;
+  if (auto r = fs::write_file_atomic(at(geometry::kLockCopy), lock_copy); !r) return r.error();
   if (auto r = fs::write_file_atomic(at(geometry::kModulesYaml), modules_yaml(cx.plan, cx.settings, cx.opts, cx.pruned_at)); !r)
     return r.error();
   // For `tarn store prune`: this project's lockfile copy names what it uses.
@@ -24,7 +33,7 @@ Result<void> write_state(const InstallContext& cx) {
   for (auto& p : cx.projects) projects.push_back({p.dir, p.manifest.name, p.manifest.version});
   std::vector<std::string> slots;
   for (auto& p : cx.plan.packages) slots.push_back(p.slot.str());
-  return fs::write_file_atomic(at(kStateFile), workspace_state(cx.identity, projects, slots));
+  return fs::write_file_atomic(at(kStateFile), workspace_state(cx.identity, projects, slots, filtered));
 }
 
 namespace {

@@ -393,6 +393,19 @@ void Reporter::emit(std::string_view level, std::string_view msg, FILE* to) {
   if (ticking_) draw_live_locked();  // the live area goes on under the message
 }
 
+void Reporter::scope(size_t selected, size_t total, std::string_view workspace_prefix) {
+  // Outside a workspace pnpm 12.21 logs `{"selected":1}`: no total, no prefix.
+  if (kind_ == ReporterKind::Ndjson && workspace_prefix.empty())
+    return write_event("pnpm:scope", "debug", fmt::format("\"selected\":{}", selected));
+  if (kind_ == ReporterKind::Ndjson)
+    return write_event("pnpm:scope", "debug",
+                       fmt::format("\"selected\":{},\"total\":{},\"workspacePrefix\":\"{}\"", selected, total,
+                                   json_escape(workspace_prefix)));
+  if (selected == 1) return;
+  info(selected == total ? fmt::format("Scope: all {} workspace projects", total)
+                         : fmt::format("Scope: {} of {} workspace projects", selected, total));
+}
+
 void Reporter::info(std::string_view line) { emit("info", line, stdout); }
 void Reporter::info_stderr(std::string_view line) { emit("info", line, stderr); }
 void Reporter::warn(std::string_view line) { emit("warn", line, stderr); }

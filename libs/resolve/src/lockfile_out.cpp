@@ -3,6 +3,7 @@
 // from the package.json entries, and `optional: true` recomputed by reachability.
 #include <algorithm>
 #include <deque>
+#include <set>
 
 #include "peer_graph.hpp"
 
@@ -44,8 +45,9 @@ PackageMeta package_meta(const ResolveInput& in, const ResolvedPackage& p) {
     m.resolution = ResolutionKind::Tarball;
     m.tarball = pv.tarball;
   }
+  // pnpm drops `*` entries, and engines written as an array (old manifests) altogether.
   for (auto& [k, v] : pv.engines)
-    if (v != "*") m.engines.emplace_back(k, v);
+    if (v != "*" && !k.empty() && !std::all_of(k.begin(), k.end(), ::isdigit)) m.engines.emplace_back(k, v);
   m.cpu = pv.cpu;
   m.os = pv.os;
   m.libc = pv.libc;
@@ -159,6 +161,24 @@ Result<Lockfile> build_lockfile(const ResolvedTree& tree, const ResolveInput& in
   return lf;
 }
 
+// pnpm warns about deprecated direct dependencies, naming a newer version that is not.
+void deprecation_warnings(const ResolvedTree& tree, std::vector<std::string>& out) {
+  std::set<size_t> seen;
+  for (auto& imp : tree.importers)
+    for (auto& d : imp.deps) {
+      if (!d.declared || d.target == SIZE_MAX || !seen.insert(d.target).second) continue;
+      const ResolvedPackage& p = tree.packages[d.target];
+      if (!p.meta->deprecated || p.meta->deprecated->empty()) continue;
+      std::string w = "deprecated " + p.id();
+      const PackageVersion* newer = nullptr;
+      for (auto& v : p.doc->versions)
+        if (p.meta->version < v.version && !v.version.is_prerelease() && (!v.deprecated || v.deprecated->empty()))
+          newer = &v;
+      if (newer) w += ". " + newer->version.str() + " is not deprecated.";
+      out.push_back(w);
+    }
+}
+
 Result<Lockfile> resolve(const ResolveInput& in, PackumentSource& source, ResolveReport* report) {
   std::vector<std::string>* warnings = report ? &report->warnings : nullptr;
   auto tree = resolve_tree(in, source);
@@ -167,7 +187,8 @@ Result<Lockfile> resolve(const ResolveInput& in, PackumentSource& source, Resolv
   auto lf = build_lockfile(*tree, in, &issues);
   if (!lf) return lf;
   if (report) {
-    report->warnings = tree->warnings;
+    deprecation_warnings(*tree, report->warnings);
+    report->warnings.insert(report->warnings.end(), tree->warnings.begin(), tree->warnings.end());
     report->immature = tree->immature;
   }
   if (issues.missing.empty() && issues.bad.empty()) return lf;

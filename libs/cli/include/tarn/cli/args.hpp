@@ -16,14 +16,17 @@ struct OptionSpec {
   std::string_view short_name;  // "-C" or ""
   std::string_view value_name;  // "<dir>" when the option takes a value, "" for a flag
   std::string_view help;
+  bool repeatable = false;  // every occurrence is kept (--filter a --filter b)
 };
 
 struct Args {
   std::string command;                      // "" when none was given
   std::vector<std::string> positionals;     // after the command
-  std::map<std::string, std::string> values;  // long name -> value ("" for flags)
+  std::map<std::string, std::string> values;  // long name -> (last) value ("" for flags)
+  std::map<std::string, std::vector<std::string>> lists;  // repeatable options: every value, in order
   bool has(std::string_view long_name) const { return values.count(std::string(long_name)) > 0; }
   std::optional<std::string> value(std::string_view long_name) const;
+  std::vector<std::string> all(std::string_view long_name) const;
 };
 
 // The options every command accepts.

@@ -81,6 +81,11 @@ enum class Code : uint8_t {
   IgnoredBuilds,
   Lifecycle,
   Interrupted,
+  // run -r / exec -r.
+  RecursiveRunFirstFail,
+  RecursiveExecFirstFail,
+  RecursiveFail,
+  RecursiveRunNoScript,
 };
 
 struct CodeInfo {

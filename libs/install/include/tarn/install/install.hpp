@@ -29,6 +29,11 @@ struct InstallOptions {
   size_t network_concurrency = 0;  // 0: from config
   bool lockfile_only = false;      // resolve and write pnpm-lock.yaml; leave node_modules alone
   ManifestChange change;
+  // --filter / --filter-prod selectors (pnpm's grammar; path selectors resolve against
+  // `dir`). Empty: every project. With selectors, pnpm installs the selected projects and
+  // the root, and keeps what an earlier install put in the other projects.
+  std::vector<std::string> filter, filter_prod;
+  bool filtered() const { return !filter.empty() || !filter_prod.empty(); }
 };
 
 // The whole install; every failure comes back as one or more errors.

@@ -173,4 +173,15 @@ std::string write_lockfile(const Lockfile& lf);
 // no env document and the file on disk has one, that document is kept.
 Result<void> save_lockfile(const Lockfile& lf, const std::string& path);
 
+// What pnpm writes as node_modules/.pnpm/lock.yaml after a filtered install: `text` (the
+// lockfile `lf` was parsed from) with only the importers `keep` names, and only the
+// packages and snapshots those reach; every other byte as in `text`. Keeping every
+// importer returns `text` unchanged.
+std::string lockfile_text_for_importers(std::string_view text, const Lockfile& lf,
+                                        const std::vector<ImporterId>& keep);
+
+// The importer ids a lockfile text lists, read without parsing the rest (the previous
+// install's copy, to know which projects it installed).
+std::vector<std::string> lockfile_importer_ids(std::string_view text);
+
 }  // namespace tarn

@@ -94,6 +94,12 @@ class Reporter {
   // ndjson-only events with no text form; `json_fields` is the object's body without braces.
   void event(std::string_view name, std::string_view json_fields);
 
+  // pnpm's reportScope: how many workspace projects a command selected ("Scope: all 4
+  // workspace projects", "Scope: 2 of 4 workspace projects"); nothing for exactly one.
+  // ndjson: the pnpm:scope event, always; `workspace_prefix` empty: not a workspace, and the
+  // event has `selected` only, as pnpm's.
+  void scope(size_t selected, size_t total, std::string_view workspace_prefix);
+
   void info(std::string_view line);
   // An info line on stderr, where pnpm's reporter prints a command's messages when stdout
   // is kept for results (store status).
