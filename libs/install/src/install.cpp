@@ -79,7 +79,8 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
   long long started_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (auto r = timed(rep, "read-inputs", [&] { return read_inputs(cx); }); !r) return r;
-  rep.scope(cx.selected_count, cx.projects.size(), cx.root_dir);
+  rep.scope(cx.selected_count, cx.projects.size(),
+            fs::exists(fs::join(cx.root_dir, "pnpm-workspace.yaml")) ? cx.root_dir : std::string());
   if (cx.selected_count == 0) {  // a --filter that selects nothing: pnpm installs nothing
     rep.summary({}, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     return {};

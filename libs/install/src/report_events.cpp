@@ -17,11 +17,11 @@ std::string esc(std::string_view s) { return Reporter::json_escape(s); }
 
 }  // namespace
 
-// pnpm 12.21's order: scope, package-manifest, context, then the importing_started stage.
+// pnpm 12.21's order: scope (install.cpp, before the up-to-date check), package-manifest,
+// context, then the importing_started stage.
 void report_start(InstallContext& cx) {
   Reporter& rep = cx.rep;
-  rep.start_progress(cx.root_dir);
-  if (rep.kind() != ReporterKind::Ndjson) return;
+  if (rep.kind() != ReporterKind::Ndjson) return rep.start_progress(cx.root_dir);
   for (auto& p : cx.projects) {
     if (!p.this_run) continue;
     boost::system::error_code ec;

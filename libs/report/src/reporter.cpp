@@ -394,6 +394,9 @@ void Reporter::emit(std::string_view level, std::string_view msg, FILE* to) {
 }
 
 void Reporter::scope(size_t selected, size_t total, std::string_view workspace_prefix) {
+  // Outside a workspace pnpm 12.21 logs `{"selected":1}`: no total, no prefix.
+  if (kind_ == ReporterKind::Ndjson && workspace_prefix.empty())
+    return write_event("pnpm:scope", "debug", fmt::format("\"selected\":{}", selected));
   if (kind_ == ReporterKind::Ndjson)
     return write_event("pnpm:scope", "debug",
                        fmt::format("\"selected\":{},\"total\":{},\"workspacePrefix\":\"{}\"", selected, total,

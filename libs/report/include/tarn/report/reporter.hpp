@@ -96,7 +96,8 @@ class Reporter {
 
   // pnpm's reportScope: how many workspace projects a command selected ("Scope: all 4
   // workspace projects", "Scope: 2 of 4 workspace projects"); nothing for exactly one.
-  // ndjson: the pnpm:scope event, always.
+  // ndjson: the pnpm:scope event, always; `workspace_prefix` empty: not a workspace, and the
+  // event has `selected` only, as pnpm's.
   void scope(size_t selected, size_t total, std::string_view workspace_prefix);
 
   void info(std::string_view line);
