@@ -139,8 +139,11 @@ std::string lockfile_text_for_importers(std::string_view text, const Lockfile& l
     if (!c.entries.empty()) cuts.push_back(std::move(c));
   };
   cut("importers", [&](const std::string& k) { return kept_ids.count(k) > 0; });
-  cut("packages", [&](const std::string& k) { return packages.count(k) > 0; });
-  cut("snapshots", [&](const std::string& k) { return snapshots.count(k) > 0; });
+  // (clang 14 cannot capture structured bindings: named references instead)
+  auto& kept_packages = packages;
+  auto& kept_snapshots = snapshots;
+  cut("packages", [&](const std::string& k) { return kept_packages.count(k) > 0; });
+  cut("snapshots", [&](const std::string& k) { return kept_snapshots.count(k) > 0; });
   if (!dropped_any) return std::string(text);
   std::sort(cuts.begin(), cuts.end(), [](auto& a, auto& b) { return a.entries.front().begin < b.entries.front().begin; });
   std::string out;

@@ -9,6 +9,15 @@
 
 namespace tarn {
 
+YamlValue::YamlValue() = default;
+YamlValue::~YamlValue() = default;
+YamlValue::YamlValue(const YamlValue&) = default;
+YamlValue::YamlValue(YamlValue&&) noexcept = default;
+YamlValue& YamlValue::operator=(const YamlValue&) = default;
+YamlValue& YamlValue::operator=(YamlValue&&) noexcept = default;
+YamlValue YamlValue::null() { return {}; }
+void YamlValue::push(YamlValue v) { items.push_back(std::move(v)); }
+
 YamlValue YamlValue::boolean(bool b) {
   YamlValue v;
   v.kind = Kind::Bool;

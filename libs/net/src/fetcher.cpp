@@ -539,7 +539,7 @@ void Fetcher::preconnect(const std::string& url) {
 void Fetcher::get(Request r, Callback done) {
   queue_job(std::move(r), [done = std::move(done)](Result<Response>&& res) {
     if (res) done(std::move(res->body));
-    else done(std::move(res.error()));
+    else done(res.error());
   }, false);
 }
 

@@ -60,8 +60,8 @@ const std::vector<Extension>& database() {
 }
 
 void merge(Pairs& into, const Pairs& ext) {
-  for (auto& [k, v] : ext)
-    if (std::none_of(into.begin(), into.end(), [&](auto& p) { return p.first == k; })) into.emplace_back(k, v);
+  for (auto& kv : ext)
+    if (std::none_of(into.begin(), into.end(), [&](auto& p) { return p.first == kv.first; })) into.push_back(kv);
 }
 
 }  // namespace

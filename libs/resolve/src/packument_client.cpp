@@ -187,7 +187,7 @@ struct PackumentClient::Impl {
   }
 
   void on_response(Job job, const std::optional<std::string>& auth, Result<net::Response>&& r) {
-    if (!r) return on_failure(job, auth, std::move(r.error()));
+    if (!r) return on_failure(job, auth, r.error());
     if (r->status == 304) return on_not_modified(std::move(job));
     size_t n = r->body.size();
     bytes += n;

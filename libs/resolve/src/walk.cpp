@@ -322,7 +322,8 @@ std::vector<Seed> Walk::children_seeds(size_t occ) {
   std::vector<std::tuple<std::string, std::string, bool>> kids;
   for (auto& [n, r] : pv.dependencies)
     if (!pv.bundle_all && !bundled.count(n) && !(in.auto_install_peers && peers.count(n))) kids.emplace_back(n, r, false);
-  for (auto& [n, r] : pv.optional_dependencies) {
+  for (auto& [n_, r] : pv.optional_dependencies) {
+    const std::string& n = n_;  // clang 14 cannot capture a structured binding
     if (bundled.count(n)) continue;
     auto it = std::find_if(kids.begin(), kids.end(), [&](auto& k) { return std::get<0>(k) == n; });
     if (it != kids.end()) std::get<2>(*it) = true;
@@ -504,7 +505,8 @@ bool Walk::hoist_round(size_t i) {
   auto missing = discover_missing_peers(tree, i);
   std::vector<Seed> seeds;
   auto& deps = tree.importers[i].deps;
-  for (auto& [name, mp] : missing) {
+  for (auto& [name_, mp] : missing) {
+    const std::string& name = name_;  // clang 14 cannot capture a structured binding
     if (std::any_of(deps.begin(), deps.end(), [&](auto& d) { return d.alias.str() == name; })) continue;
     std::string spec;
     std::vector<Range> also;

@@ -31,7 +31,8 @@ std::optional<size_t> Graph::find_dir(std::string_view dir) const {
 std::vector<std::pair<std::string, std::string>> merged_dependencies(const ProjectInfo& p, bool ignore_dev_deps) {
   std::vector<std::pair<std::string, std::string>> out;
   auto absorb = [&](const std::vector<std::pair<std::string, std::string>>& group) {
-    for (auto& [name, spec] : group) {
+    for (auto& [name_, spec] : group) {
+      const std::string& name = name_;  // clang 14 cannot capture a structured binding
       auto it = std::find_if(out.begin(), out.end(), [&](auto& e) { return e.first == name; });
       if (it != out.end()) it->second = spec;
       else out.emplace_back(name, spec);

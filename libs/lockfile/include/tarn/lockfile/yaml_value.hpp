@@ -20,7 +20,16 @@ struct YamlValue {
   std::vector<YamlValue> items;                           // Seq
   std::vector<std::pair<std::string, YamlValue>> entries;  // Map, in insertion order
 
-  static YamlValue null() { return {}; }
+  // Out of line: clang with libstdc++ rejects the implicit ones here, where `entries` names
+  // a pair of the still-incomplete YamlValue.
+  YamlValue();
+  ~YamlValue();
+  YamlValue(const YamlValue&);
+  YamlValue(YamlValue&&) noexcept;
+  YamlValue& operator=(const YamlValue&);
+  YamlValue& operator=(YamlValue&&) noexcept;
+
+  static YamlValue null();
   static YamlValue boolean(bool b);
   static YamlValue number(std::string digits);
   static YamlValue string(std::string s);
@@ -31,7 +40,7 @@ struct YamlValue {
   // Map: appends an entry (keys are not checked for duplicates); returns the new value.
   YamlValue& add(std::string key, YamlValue v);
   // Seq: appends an item.
-  void push(YamlValue v) { items.push_back(std::move(v)); }
+  void push(YamlValue v);
   // Map: the value under `key`, or nullptr.
   const YamlValue* get(std::string_view key) const;
   YamlValue* get(std::string_view key);
