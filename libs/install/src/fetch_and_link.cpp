@@ -82,44 +82,26 @@ Result<void> import_directory(LinkRun& run, size_t i) {
 }
 
 // Extracts one downloaded tarball into the store and imports it into every slot it fills.
+// Imports a package just added to the store into every slot it fills.
+void import_stored(LinkRun& run, const std::vector<size_t>& slots, const Result<Store::Package>& stored) {
+  if (!stored) return run.errs.add(stored.error());
+  for (size_t i : slots)
+    if (auto r = import_slot(run, i, stored->dir.fd(), stored->index); !r) return run.errs.add(r.error());
+}
+
 void store_and_import(LinkRun& run, const std::vector<size_t>& slots, const net::Body& body) {
   InstallContext& cx = run.cx;
   const PlannedPackage& p = cx.plan.packages[slots.front()];
-  auto staging = cx.store->begin();
-  if (!staging) return run.errs.add(staging.error());
   const Integrity* want = p.meta->integrity ? &*p.meta->integrity : nullptr;
-  auto index = unpack_tarball(body, want, staging->dir.fd(), p.snapshot->key.str());
-  if (!index) {
-    cx.store->abort(*staging);
-    return run.errs.add(index.error());
-  }
-  auto dir = cx.store->commit(*staging, p.store_key, *index);
-  if (!dir) {
-    cx.store->abort(*staging);
-    return run.errs.add(dir.error());
-  }
-  for (size_t i : slots)
-    if (auto r = import_slot(run, i, dir->fd(), *index); !r) return run.errs.add(r.error());
+  auto stored = cx.store->add(p.store_key, [&](int fd) { return unpack_tarball(body, want, fd, p.snapshot->key.str()); });
+  import_stored(run, slots, stored);
 }
 
 // Clones one git package into the store (git_fetch.cpp), then imports it into its slots.
 void fetch_git_and_import(LinkRun& run, const std::vector<size_t>& slots) {
   InstallContext& cx = run.cx;
   const PlannedPackage& p = cx.plan.packages[slots.front()];
-  auto staging = cx.store->begin();
-  if (!staging) return run.errs.add(staging.error());
-  auto index = fetch_git(cx, p, staging->dir.fd());
-  if (!index) {
-    cx.store->abort(*staging);
-    return run.errs.add(index.error());
-  }
-  auto dir = cx.store->commit(*staging, p.store_key, *index);
-  if (!dir) {
-    cx.store->abort(*staging);
-    return run.errs.add(dir.error());
-  }
-  for (size_t i : slots)
-    if (auto r = import_slot(run, i, dir->fd(), *index); !r) return run.errs.add(r.error());
+  import_stored(run, slots, cx.store->add(p.store_key, [&](int fd) { return fetch_git(cx, p, fd); }));
 }
 
 

@@ -28,10 +28,7 @@ struct Prefetch {
   std::set<std::string> started;  // touched on the resolving thread only
 
   void store(const net::Body& body, const StoreKey& key, const Integrity& want, const std::string& what) {
-    auto staging = cx.store->begin();
-    if (!staging) return;
-    auto index = unpack_tarball(body, &want, staging->dir.fd(), what);
-    if (!index || !cx.store->commit(*staging, key, *index)) cx.store->abort(*staging);
+    (void)cx.store->add(key, [&](int fd) { return unpack_tarball(body, &want, fd, what); });
   }
 
   void pick(const PkgName& name, const PackageVersion& pv) {

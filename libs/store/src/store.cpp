@@ -263,4 +263,21 @@ void Store::abort(Staging& s) const {
   (void)fs::remove_all(s.path);
 }
 
+Result<Store::Package> Store::add(const StoreKey& k,
+                                  const std::function<Result<PackageIndex>(int dirfd)>& fill) const {
+  auto staging = begin();
+  if (!staging) return staging.error();
+  auto index = fill(staging->dir.fd());
+  if (!index) {
+    abort(*staging);
+    return index.error();
+  }
+  auto dir = commit(*staging, k, *index);
+  if (!dir) {
+    abort(*staging);
+    return dir.error();
+  }
+  return Package{std::move(*dir), std::move(*index)};
+}
+
 }  // namespace tarn

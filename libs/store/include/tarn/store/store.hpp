@@ -24,6 +24,7 @@
 // Layout history: v2 had no sizes and left bin modes to the linker, which chmod-ed blobs
 // through their links; its entries lack the v3 guarantees, so v3 starts empty beside it.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -120,6 +121,10 @@ class Store {
   // staging one, or the intact copy another process committed first.
   Result<fs::Dir> commit(Staging& s, const StoreKey& k, PackageIndex& index) const;
   void abort(Staging& s) const;
+  // begin(), `fill` writes the package into the staging directory (its fd) and returns its
+  // index, then commit(); the staging directory is aborted on any failure. Every way a
+  // package enters the store (tarballs, git checkouts, prefetch) goes through here.
+  Result<Package> add(const StoreKey& k, const std::function<Result<PackageIndex>(int dirfd)>& fill) const;
 
   // Removes staging directories under tmp/ whose process is gone (and idle for a few
   // seconds, in case the pid belongs to another pid namespace) or that were idle for an
