@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "compat.hpp"
+#include "prefetch.hpp"
 #include "walk_internal.hpp"
 
 namespace tarn::resolve {
@@ -570,10 +571,30 @@ Result<std::string> Walk::link_target(size_t project, const WantedSpec& ws) cons
                                                     " inside the workspace");
 }
 
+// Every project's registry dependencies start the speculative prefetch (prefetch.hpp).
+void start_prefetch(MetadataPrefetch& prefetch, const ResolveInput& in) {
+  for (auto& p : in.projects) {
+    const Manifest& m = p.manifest;
+    for (auto* group : {&m.dependencies, &m.dev_dependencies, &m.optional_dependencies, &m.peer_dependencies}) {
+      if (group == &m.peer_dependencies && !in.auto_install_peers) continue;
+      for (auto& [n, spec] : *group) {
+        auto name = PkgName::parse(n);
+        if (!name) continue;
+        if (auto ws = WantedSpec::parse(*name, spec)) prefetch.want(*ws, group == &m.optional_dependencies);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& source) {
-  Walk w(in, source);
+  SharedSource shared(source);
+  Walk w(in, shared);
+  PickOptions guess;
+  if (in.minimum_release_age && in.minimum_release_age->count() > 0) guess.published_by = in.now - *in.minimum_release_age;
+  MetadataPrefetch prefetch(shared, guess, in.auto_install_peers);
+  start_prefetch(prefetch, in);
   std::vector<size_t> order(in.projects.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return in.projects[a].id < in.projects[b].id; });
@@ -590,6 +611,7 @@ Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& sourc
         again |= w.hoist_round(k);
       }
     }
+  prefetch.stop();
   // Wait for every request still in flight: callbacks reference the walk.
   for (auto& name : w.requested) w.wait_doc(name);
   if (!w.errs.empty()) return w.errs.merged("resolving dependencies");
