@@ -29,15 +29,30 @@ struct OccResult {
   std::string dep_path;
   std::map<std::string, Provider> external;   // peers taken from above, by name
   std::map<std::string, MissingPeer> missing;  // peers nothing above provides
+  // The depth of the highest ancestor an edge of the subtree points back to (a dependency
+  // cycle): a result that leans on an occurrence above its own is not reusable elsewhere.
+  size_t cycle_top = SIZE_MAX;
 };
 
 struct Scope {
   Scope* up = nullptr;
+  // The occurrence whose children these are (none for an importer's direct dependencies).
+  Scope* owner_scope = nullptr;
+  size_t owner_idx = 0;
   std::vector<std::pair<PkgName, size_t>> kids;  // alias -> package
   std::vector<char> optional;                    // per kid: an optional edge
   std::vector<size_t> chain;                     // package ids root-first, ending with the owner
   std::vector<std::optional<OccResult>> memo;
   std::vector<char> busy;
+  // Children that are an ancestor occurrence (a dependency cycle): alias, that occurrence,
+  // optional, and the position among the children.
+  struct Back {
+    PkgName alias;
+    Provider at;
+    bool optional;
+    size_t pos;
+  };
+  std::vector<Back> back;
   void init() {
     memo.assign(kids.size(), std::nullopt);
     busy.assign(kids.size(), 0);
@@ -98,6 +113,13 @@ struct PeerWalk {
               break;
             }
     }
+  }
+
+  // The ancestor occurrence of package `pkg` above (and including) the owner of scope `c`.
+  Provider ancestor(const Scope& c, size_t pkg) const {
+    for (const Scope* t = &c; t->owner_scope; t = t->owner_scope)
+      if (t->owner_scope->kids[t->owner_idx].second == pkg) return {t->owner_scope, t->owner_idx};
+    return {};
   }
 
   Provider lookup(Scope* s, const std::string& name) const {
@@ -175,9 +197,11 @@ const OccResult& PeerWalk::resolve(Scope& s, size_t k) {
     for (auto& [node, edge] : f->second) out.nodes[node].edges[edge].dep_path = r.dep_path;
     fixups.erase(f);
   }
-  CacheEntry c{r, {}};
-  for (auto& [name, p] : r.external) c.provider_path[name] = path_of(p);
-  cache[pkg].push_back(std::move(c));
+  if (r.cycle_top >= s.chain.size()) {
+    CacheEntry c{r, {}};
+    for (auto& [name, p] : r.external) c.provider_path[name] = path_of(p);
+    cache[pkg].push_back(std::move(c));
+  }
   s.memo[k] = std::move(r);
   return *s.memo[k];
 }
@@ -223,19 +247,30 @@ OccResult PeerWalk::walk(Scope& s, size_t k) {
   const ResolvedPackage& P = tree.packages[pkg];
   Scope c;
   c.up = &s;
+  c.owner_scope = &s;
+  c.owner_idx = k;
   c.chain = s.chain;
   c.chain.push_back(pkg);
+  OccResult r;
   for (auto& e : P.children) {
     if (e.target == SIZE_MAX) continue;  // dropped (the walk is still running)
     if (e.target == pkg || closes_second_lap(c.chain, pkg, e.target)) continue;  // a cycle's second lap
+    // An edge back to an ancestor names that occurrence and takes none of its peers, as
+    // pnpm 12.21 keys a cycle (test/resolve/cases/peers-cycle-optional: `reg@1.0.0`, whose
+    // child `core` is its parent, has no suffix).
+    if (Provider a = ancestor(c, e.target)) {
+      c.back.push_back({e.alias, a, e.optional, c.kids.size() + c.back.size()});
+      r.cycle_top = std::min(r.cycle_top, a.scope->chain.size());
+      continue;
+    }
     c.kids.emplace_back(e.alias, e.target);
     c.optional.push_back(e.optional);
   }
   c.init();
-  OccResult r;
   std::map<std::string, Provider> all;
   for (size_t j = 0; j < c.kids.size(); ++j) {
     const OccResult& cr = resolve(c, j);
+    r.cycle_top = std::min(r.cycle_top, cr.cycle_top);
     for (auto& [name, p] : cr.external)
       if (p.scope != &c) all.emplace(name, p);
     merge_missing(r.missing, cr.missing);
@@ -276,7 +311,17 @@ void PeerWalk::record_node(const OccResult& r, size_t pkg, const Scope& c, const
   if (!fresh) return;  // the first (shallowest) occurrence's edges stand
   n.pkg = pkg;
   for (auto& [name, p] : r.external) n.resolved_peer_names.insert(name);
-  for (size_t j = 0; j < c.kids.size(); ++j) n.edges.push_back({c.kids[j].first, c.memo[j]->dep_path, c.optional[j] != 0});
+  for (size_t j = 0, b = 0; j < c.kids.size() || b < c.back.size();) {
+    if (b < c.back.size() && c.back[b].pos == j + b) {
+      // The ancestor is still being walked: its key is written when it is final.
+      auto& back = c.back[b++];
+      fixups[{back.at.scope, back.at.idx}].emplace_back(r.dep_path, n.edges.size());
+      n.edges.push_back({back.alias, tree.packages[back.at.scope->kids[back.at.idx].second].id(), back.optional});
+      continue;
+    }
+    n.edges.push_back({c.kids[j].first, c.memo[j]->dep_path, c.optional[j] != 0});
+    ++j;
+  }
   for (auto& peer : P.peers)
     if (auto o = own.find(peer.name); o != own.end()) {
       Provider p = o->second;
