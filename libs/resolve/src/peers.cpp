@@ -29,23 +29,17 @@ struct OccResult {
   std::string dep_path;
   std::map<std::string, Provider> external;   // peers taken from above, by name
   std::map<std::string, MissingPeer> missing;  // peers nothing above provides
-  // The depth of the highest ancestor an edge of the subtree points back to (a dependency
-  // cycle): a result that leans on an occurrence above its own is not reusable elsewhere.
-  size_t cycle_top = SIZE_MAX;
 };
 
 struct Scope {
   Scope* up = nullptr;
-  // The occurrence whose children these are (none for an importer's direct dependencies).
-  Scope* owner_scope = nullptr;
-  size_t owner_idx = 0;
+  bool provides = true;  // false: a canonical occurrence's scope, which provides no peers
   std::vector<std::pair<PkgName, size_t>> kids;  // alias -> package
   std::vector<char> optional;                    // per kid: an optional edge
-  std::vector<size_t> chain;                     // package ids root-first, ending with the owner
   std::vector<std::optional<OccResult>> memo;
   std::vector<char> busy;
-  // Children that are an ancestor occurrence (a dependency cycle): alias, that occurrence,
-  // optional, and the position among the children.
+  // Children behind a cut cycle edge (see PeerWalk::cut): alias, the package's canonical
+  // occurrence, optional, and the position among the children.
   struct Back {
     PkgName alias;
     Provider at;
@@ -97,7 +91,18 @@ struct PeerWalk {
   // Edges to a peer whose key was not final yet (a peer cycle): patched when it is.
   std::map<std::pair<const Scope*, size_t>, std::vector<std::pair<std::string, size_t>>> fixups;
 
-  PeerWalk(const ResolvedTree& t, bool rec) : tree(t), record(rec), cache(t.packages.size()) { compute_pure(); }
+  std::vector<size_t> scc;        // per package: its component in the children graph
+  // Canonical occurrences of cut edges' targets, one scope each (walked at the level of the
+  // importer that first cut an edge to them; their missing peers are not reported, as pnpm's
+  // in_canonical_drain).
+  std::vector<std::unique_ptr<Scope>> canon;
+  std::map<size_t, size_t> canon_index;  // package -> index in `canon`
+  size_t canon_walked = 0;
+
+  PeerWalk(const ResolvedTree& t, bool rec) : tree(t), record(rec), cache(t.packages.size()) {
+    compute_pure();
+    compute_scc();
+  }
 
   void compute_pure() {
     pure.assign(tree.packages.size(), 1);
@@ -115,15 +120,22 @@ struct PeerWalk {
     }
   }
 
-  // The ancestor occurrence of package `pkg` above (and including) the owner of scope `c`.
-  Provider ancestor(const Scope& c, size_t pkg) const {
-    for (const Scope* t = &c; t->owner_scope; t = t->owner_scope)
-      if (t->owner_scope->kids[t->owner_idx].second == pkg) return {t->owner_scope, t->owner_idx};
-    return {};
+  // pnpm's canonical cycle gate (resolve_peers/walker.rs cuts_cycle_edge): inside one
+  // strongly connected component of the children graph, an edge to a package whose id is
+  // not later in string order is cut, the same way at every occurrence. A cut edge is still
+  // a dependency of the snapshot, but it points at the target's one canonical occurrence,
+  // walked at the importer's level, and gives its parent neither peers nor a provider.
+  bool cut(size_t pkg, size_t child) const {
+    return scc[pkg] == scc[child] && tree.packages[child].id() <= tree.packages[pkg].id();
   }
+  void compute_scc();
+  Provider canonical(size_t pkg);
+  void drain_canonical(Scope& importer);
+  Scope* importer_scope = nullptr;  // the importer being walked
 
   Provider lookup(Scope* s, const std::string& name) const {
     for (; s; s = s->up) {
+      if (!s->provides) continue;
       for (size_t i = 0; i < s->kids.size(); ++i)
         if (s->kids[i].first.str() == name) return {s, i};
       for (size_t i = 0; i < s->kids.size(); ++i)
@@ -140,6 +152,7 @@ struct PeerWalk {
   void record_pure(size_t pkg);
   std::optional<OccResult> from_cache(Scope& s, size_t pkg);
   const OccResult& resolve(Scope& s, size_t k);
+  OccResult compute(Scope& s, size_t k);
   OccResult walk(Scope& s, size_t k);
   std::string key_for(size_t pkg, const std::map<std::string, Provider>& peers, const Scope& s, size_t k);
   std::string segment(Provider p, const Scope& s, size_t k);
@@ -179,31 +192,32 @@ std::optional<OccResult> PeerWalk::from_cache(Scope& s, size_t pkg) {
 
 const OccResult& PeerWalk::resolve(Scope& s, size_t k) {
   if (s.memo[k]) return *s.memo[k];
+  s.memo[k] = compute(s, k);
+  // Edges recorded while this occurrence's key was not final (a peer cycle, a cut edge).
+  if (auto f = fixups.find({&s, k}); f != fixups.end()) {
+    for (auto& [node, edge] : f->second) out.nodes[node].edges[edge].dep_path = s.memo[k]->dep_path;
+    fixups.erase(f);
+  }
+  return *s.memo[k];
+}
+
+OccResult PeerWalk::compute(Scope& s, size_t k) {
   size_t pkg = s.kids[k].second;
   if (pure[pkg]) {
     record_pure(pkg);
-    s.memo[k] = OccResult{tree.packages[pkg].id(), {}, {}};
-    return *s.memo[k];
+    return OccResult{tree.packages[pkg].id(), {}, {}};
   }
   s.busy[k] = 1;  // before the cache check too: it resolves providers, which may need this one
   if (auto hit = from_cache(s, pkg)) {
     s.busy[k] = 0;
-    s.memo[k] = std::move(*hit);
-    return *s.memo[k];
+    return std::move(*hit);
   }
   OccResult r = walk(s, k);
   s.busy[k] = 0;
-  if (auto f = fixups.find({&s, k}); f != fixups.end()) {
-    for (auto& [node, edge] : f->second) out.nodes[node].edges[edge].dep_path = r.dep_path;
-    fixups.erase(f);
-  }
-  if (r.cycle_top >= s.chain.size()) {
-    CacheEntry c{r, {}};
-    for (auto& [name, p] : r.external) c.provider_path[name] = path_of(p);
-    cache[pkg].push_back(std::move(c));
-  }
-  s.memo[k] = std::move(r);
-  return *s.memo[k];
+  CacheEntry c{r, {}};
+  for (auto& [name, p] : r.external) c.provider_path[name] = path_of(p);
+  cache[pkg].push_back(std::move(c));
+  return r;
 }
 
 void merge_missing(std::map<std::string, MissingPeer>& into, const std::map<std::string, MissingPeer>& from) {
@@ -247,20 +261,14 @@ OccResult PeerWalk::walk(Scope& s, size_t k) {
   const ResolvedPackage& P = tree.packages[pkg];
   Scope c;
   c.up = &s;
-  c.owner_scope = &s;
-  c.owner_idx = k;
-  c.chain = s.chain;
-  c.chain.push_back(pkg);
   OccResult r;
   for (auto& e : P.children) {
     if (e.target == SIZE_MAX) continue;  // dropped (the walk is still running)
-    if (e.target == pkg || closes_second_lap(c.chain, pkg, e.target)) continue;  // a cycle's second lap
-    // An edge back to an ancestor names that occurrence and takes none of its peers, as
-    // pnpm 12.21 keys a cycle (test/resolve/cases/peers-cycle-optional: `reg@1.0.0`, whose
-    // child `core` is its parent, has no suffix).
-    if (Provider a = ancestor(c, e.target)) {
-      c.back.push_back({e.alias, a, e.optional, c.kids.size() + c.back.size()});
-      r.cycle_top = std::min(r.cycle_top, a.scope->chain.size());
+    if (e.target == pkg) continue;  // a self-dependency
+    // test/resolve/cases/peers-cycle-optional: `reg@1.0.0`, whose child `core` is cut, has
+    // no suffix though `core` takes a peer from above.
+    if (cut(pkg, e.target)) {
+      c.back.push_back({e.alias, canonical(e.target), e.optional, c.kids.size() + c.back.size()});
       continue;
     }
     c.kids.emplace_back(e.alias, e.target);
@@ -270,7 +278,6 @@ OccResult PeerWalk::walk(Scope& s, size_t k) {
   std::map<std::string, Provider> all;
   for (size_t j = 0; j < c.kids.size(); ++j) {
     const OccResult& cr = resolve(c, j);
-    r.cycle_top = std::min(r.cycle_top, cr.cycle_top);
     for (auto& [name, p] : cr.external)
       if (p.scope != &c) all.emplace(name, p);
     merge_missing(r.missing, cr.missing);
@@ -313,10 +320,13 @@ void PeerWalk::record_node(const OccResult& r, size_t pkg, const Scope& c, const
   for (auto& [name, p] : r.external) n.resolved_peer_names.insert(name);
   for (size_t j = 0, b = 0; j < c.kids.size() || b < c.back.size();) {
     if (b < c.back.size() && c.back[b].pos == j + b) {
-      // The ancestor is still being walked: its key is written when it is final.
+      // The canonical occurrence is walked after the importer's tree: its key is written
+      // when it is final.
       auto& back = c.back[b++];
-      fixups[{back.at.scope, back.at.idx}].emplace_back(r.dep_path, n.edges.size());
-      n.edges.push_back({back.alias, tree.packages[back.at.scope->kids[back.at.idx].second].id(), back.optional});
+      const auto& memo = back.at.scope->memo[back.at.idx];
+      if (!memo) fixups[{back.at.scope, back.at.idx}].emplace_back(r.dep_path, n.edges.size());
+      n.edges.push_back({back.alias, memo ? memo->dep_path : tree.packages[back.at.scope->kids[back.at.idx].second].id(),
+                         back.optional});
       continue;
     }
     n.edges.push_back({c.kids[j].first, c.memo[j]->dep_path, c.optional[j] != 0});
@@ -328,6 +338,70 @@ void PeerWalk::record_node(const OccResult& r, size_t pkg, const Scope& c, const
       if (p.scope->busy[p.idx]) fixups[{p.scope, p.idx}].emplace_back(r.dep_path, n.edges.size());
       n.edges.push_back({*PkgName::parse(peer.name), path_of(p), peer.optional});
     }
+}
+
+// Tarjan's strongly connected components over the children graph, iteratively (a chain of
+// a thousand packages must not become a thousand stack frames).
+void PeerWalk::compute_scc() {
+  size_t n = tree.packages.size(), next = 0, comps = 0;
+  std::vector<size_t> index(n, SIZE_MAX), low(n, 0), stack;
+  std::vector<char> on(n, 0);
+  scc.assign(n, SIZE_MAX);
+  std::vector<std::pair<size_t, size_t>> frames;  // (package, next child)
+  for (size_t root = 0; root < n; ++root) {
+    if (index[root] != SIZE_MAX) continue;
+    frames.push_back({root, 0});
+    index[root] = low[root] = next++;
+    stack.push_back(root), on[root] = 1;
+    while (!frames.empty()) {
+      auto& [v, i] = frames.back();
+      const auto& kids = tree.packages[v].children;
+      if (i < kids.size()) {
+        size_t w = kids[i++].target;
+        if (w == SIZE_MAX) continue;
+        if (index[w] == SIZE_MAX) {
+          index[w] = low[w] = next++;
+          stack.push_back(w), on[w] = 1;
+          frames.push_back({w, 0});
+        } else if (on[w]) {
+          low[v] = std::min(low[v], index[w]);
+        }
+        continue;
+      }
+      size_t done = v;
+      frames.pop_back();
+      if (!frames.empty()) low[frames.back().first] = std::min(low[frames.back().first], low[done]);
+      if (low[done] != index[done]) continue;
+      for (size_t w = SIZE_MAX; w != done;) {
+        w = stack.back();
+        stack.pop_back(), on[w] = 0;
+        scc[w] = comps;
+      }
+      ++comps;
+    }
+  }
+}
+
+Provider PeerWalk::canonical(size_t pkg) {
+  auto [it, fresh] = canon_index.try_emplace(pkg, canon.size());
+  if (fresh) {
+    auto sc = std::make_unique<Scope>();
+    sc->up = importer_scope;
+    sc->provides = false;
+    sc->kids.emplace_back(tree.packages[pkg].name, pkg);
+    sc->optional.push_back(0);
+    sc->init();
+    canon.push_back(std::move(sc));
+  }
+  return {canon[it->second].get(), 0};
+}
+
+// After an importer's tree: its canonical occurrences, which may cut edges to more.
+void PeerWalk::drain_canonical(Scope& importer) {
+  for (; canon_walked < canon.size(); ++canon_walked) {
+    Scope& sc = *canon[canon_walked];
+    if (sc.up == &importer) resolve(sc, 0);
+  }
 }
 
 PeerGraph run(const ResolvedTree& tree, bool record) {
@@ -349,12 +423,14 @@ PeerGraph run(const ResolvedTree& tree, bool record) {
       slot.push_back(k);
     }
     sc->init();
+    w.importer_scope = sc.get();
     w.out.direct[i].assign(tree.importers[i].deps.size(), "");
     for (size_t k = 0; k < sc->kids.size(); ++k) {
       const OccResult& r = w.resolve(*sc, k);
       w.out.direct[i][slot[k]] = r.dep_path;
       merge_missing(w.out.missing[i], r.missing);
     }
+    w.drain_canonical(*sc);
     if (i == 0 && tree.importers[i].id.is_root()) root = std::move(sc);
   }
   return std::move(w.out);
