@@ -10,6 +10,8 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <functional>
+#include <unordered_map>
 #include <optional>
 
 #include "peer_graph.hpp"
@@ -69,6 +71,17 @@ std::string sha256_hex32(std::string_view s) {
     out += hex[md[i] & 15];
   }
   return out;
+}
+
+// A pkg id and its peers' segments: sorted as strings, in parentheses; a body over 1000 bytes
+// becomes the first 32 hex digits of its sha256.
+std::string join_key(const std::string& id, std::vector<std::string> parts) {
+  if (parts.empty()) return id;
+  std::sort(parts.begin(), parts.end());
+  std::string body;
+  for (auto& x : parts) body += (body.empty() ? "" : ")(") + x;
+  if (body.size() > 1000) return id + "(" + sha256_hex32(body) + ")";
+  return id + "(" + body + ")";
 }
 
 // pnpm's peer-range check with prerelease tolerance: 1.0.0-rc satisfies what 1.0.0 does.
@@ -144,10 +157,25 @@ struct PeerWalk {
     return {};
   }
 
+  // A provider still being walked (an ancestor, or a peer cycle) has no key yet: it is
+  // named by a token, which finalize() replaces by its key.
   std::string path_of(Provider p) {
-    if (p.scope->busy[p.idx]) return tree.packages[p.scope->kids[p.idx].second].id();  // a peer cycle
-    return resolve(*p.scope, p.idx).dep_path;
+    if (!p.scope->busy[p.idx]) return resolve(*p.scope, p.idx).dep_path;
+    auto [it, fresh] = token_of.try_emplace({p.scope, p.idx}, "");
+    if (fresh) it->second = "\x01" + std::to_string(token_key.size() + token_of.size()) + "\x01";
+    return it->second;
   }
+
+  // What a provisional key is made of, for finalize(): the package and each peer's
+  // provider, as its provisional key or a token.
+  struct KeyRecord {
+    size_t pkg;
+    std::vector<std::pair<std::string, std::string>> peers;
+  };
+  std::unordered_map<std::string, KeyRecord> records;
+  std::map<std::pair<const Scope*, size_t>, std::string> token_of;  // busy occurrence -> its token
+  std::unordered_map<std::string, std::string> token_key;            // token -> provisional key
+  void finalize();
 
   void record_pure(size_t pkg);
   std::optional<OccResult> from_cache(Scope& s, size_t pkg);
@@ -193,6 +221,10 @@ std::optional<OccResult> PeerWalk::from_cache(Scope& s, size_t pkg) {
 const OccResult& PeerWalk::resolve(Scope& s, size_t k) {
   if (s.memo[k]) return *s.memo[k];
   s.memo[k] = compute(s, k);
+  if (auto t = token_of.find({&s, k}); t != token_of.end()) {
+    token_key[t->second] = s.memo[k]->dep_path;
+    token_of.erase(t);  // a later scope may reuse this address
+  }
   // Edges recorded while this occurrence's key was not final (a peer cycle, a cut edge).
   if (auto f = fixups.find({&s, k}); f != fixups.end()) {
     for (auto& [node, edge] : f->second) out.nodes[node].edges[edge].dep_path = s.memo[k]->dep_path;
@@ -249,11 +281,7 @@ std::string PeerWalk::key_for(size_t pkg, const std::map<std::string, Provider>&
   if (peers.empty()) return id;
   std::vector<std::string> parts;
   for (auto& [name, p] : peers) parts.push_back(segment(p, s, k));
-  std::sort(parts.begin(), parts.end());
-  std::string body;
-  for (auto& x : parts) body += (body.empty() ? "" : ")(") + x;
-  if (body.size() > 1000) return id + "(" + sha256_hex32(body) + ")";
-  return id + "(" + body + ")";
+  return join_key(id, parts);
 }
 
 OccResult PeerWalk::walk(Scope& s, size_t k) {
@@ -300,6 +328,11 @@ OccResult PeerWalk::walk(Scope& s, size_t k) {
   all.erase(P.name.str());
   r.external = all;
   r.dep_path = key_for(pkg, all, s, k);
+  if (record && !all.empty() && !records.count(r.dep_path)) {
+    KeyRecord kr{pkg, {}};
+    for (auto& [name, p] : all) kr.peers.emplace_back(name, path_of(p));
+    records.emplace(r.dep_path, std::move(kr));
+  }
   if (record) record_node(r, pkg, c, own);
   return r;
 }
@@ -340,46 +373,127 @@ void PeerWalk::record_node(const OccResult& r, size_t pkg, const Scope& c, const
     }
 }
 
-// Tarjan's strongly connected components over the children graph, iteratively (a chain of
-// a thousand packages must not become a thousand stack frames).
-void PeerWalk::compute_scc() {
-  size_t n = tree.packages.size(), next = 0, comps = 0;
-  std::vector<size_t> index(n, SIZE_MAX), low(n, 0), stack;
+// Tarjan's strongly connected components, iteratively (a chain of a thousand packages must
+// not become a thousand stack frames): the component of each node.
+std::vector<size_t> scc_ids(const std::vector<std::vector<size_t>>& adj) {
+  size_t n = adj.size(), next = 0, comps = 0;
+  std::vector<size_t> index(n, SIZE_MAX), low(n, 0), stack, comp(n, SIZE_MAX);
   std::vector<char> on(n, 0);
-  scc.assign(n, SIZE_MAX);
-  std::vector<std::pair<size_t, size_t>> frames;  // (package, next child)
+  std::vector<std::pair<size_t, size_t>> frames;  // (node, next successor)
+  auto enter = [&](size_t v) {
+    index[v] = low[v] = next++;
+    stack.push_back(v), on[v] = 1;
+    frames.push_back({v, 0});
+  };
   for (size_t root = 0; root < n; ++root) {
     if (index[root] != SIZE_MAX) continue;
-    frames.push_back({root, 0});
-    index[root] = low[root] = next++;
-    stack.push_back(root), on[root] = 1;
+    enter(root);
     while (!frames.empty()) {
-      auto& [v, i] = frames.back();
-      const auto& kids = tree.packages[v].children;
-      if (i < kids.size()) {
-        size_t w = kids[i++].target;
-        if (w == SIZE_MAX) continue;
-        if (index[w] == SIZE_MAX) {
-          index[w] = low[w] = next++;
-          stack.push_back(w), on[w] = 1;
-          frames.push_back({w, 0});
-        } else if (on[w]) {
-          low[v] = std::min(low[v], index[w]);
-        }
+      size_t v = frames.back().first;
+      if (size_t& i = frames.back().second; i < adj[v].size()) {
+        size_t w = adj[v][i++];
+        if (index[w] == SIZE_MAX) enter(w);
+        else if (on[w]) low[v] = std::min(low[v], index[w]);
         continue;
       }
-      size_t done = v;
       frames.pop_back();
-      if (!frames.empty()) low[frames.back().first] = std::min(low[frames.back().first], low[done]);
-      if (low[done] != index[done]) continue;
-      for (size_t w = SIZE_MAX; w != done;) {
+      if (!frames.empty()) low[frames.back().first] = std::min(low[frames.back().first], low[v]);
+      if (low[v] != index[v]) continue;
+      for (size_t w = SIZE_MAX; w != v;) {
         w = stack.back();
         stack.pop_back(), on[w] = 0;
-        scc[w] = comps;
+        comp[w] = comps;
       }
       ++comps;
     }
   }
+  return comp;
+}
+
+void PeerWalk::compute_scc() {
+  std::vector<std::vector<size_t>> adj(tree.packages.size());
+  for (size_t i = 0; i < adj.size(); ++i)
+    for (auto& e : tree.packages[i].children)
+      if (e.target != SIZE_MAX) adj[i].push_back(e.target);
+  scc = scc_ids(adj);
+}
+
+// pnpm's cyclic_peer_names: names in a cycle of the graph "package name -> the names of the
+// peers its occurrences take from above" (a self-loop counts).
+std::set<std::string> cyclic_names(const std::vector<std::pair<std::string, std::vector<std::string>>>& edges) {
+  std::map<std::string, size_t> id;
+  auto of = [&](const std::string& n) { return id.try_emplace(n, id.size()).first->second; };
+  std::vector<std::pair<size_t, size_t>> pairs;
+  for (auto& [from, tos] : edges)
+    for (auto& to : tos) pairs.push_back({of(from), of(to)});
+  std::vector<std::vector<size_t>> adj(id.size());
+  for (auto& [a, b] : pairs) adj[a].push_back(b);
+  auto comp = scc_ids(adj);
+  std::vector<size_t> size(id.size(), 0);
+  for (size_t c : comp) ++size[c];
+  std::set<std::string> out;
+  for (auto& [name, i] : id)
+    if (size[comp[i]] > 1 || std::find(adj[i].begin(), adj[i].end(), i) != adj[i].end()) out.insert(name);
+  return out;
+}
+
+// pnpm's build_final_dep_paths (resolve_peers/finalize.rs): every key is rebuilt with each
+// peer's own final key, except a peer in the same strongly connected component of the peer
+// graph as the occurrence, or whose name is in a cycle of names: that one is name@version.
+// (test/resolve/cases/peers-parent: `helper` peers on its parent `core`, which was still
+// being walked when `helper`'s provisional key was made.)
+void PeerWalk::finalize() {
+  auto target = [&](const std::string& ref) -> std::string {
+    auto t = token_key.find(ref);
+    return t == token_key.end() ? ref : t->second;
+  };
+  std::vector<std::string> keys;
+  for (auto& [k, r] : records) keys.push_back(k);
+  std::sort(keys.begin(), keys.end());
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < keys.size(); ++i) index[keys[i]] = i;
+  std::vector<std::vector<size_t>> adj(keys.size());
+  std::vector<std::pair<std::string, std::vector<std::string>>> name_edges;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const KeyRecord& r = records.at(keys[i]);
+    name_edges.push_back({tree.packages[r.pkg].name.str(), {}});
+    for (auto& [name, ref] : r.peers) {
+      name_edges.back().second.push_back(name);
+      if (auto it = index.find(target(ref)); it != index.end()) adj[i].push_back(it->second);
+    }
+  }
+  auto comp = scc_ids(adj);
+  auto cyclic = cyclic_names(name_edges);
+  std::unordered_map<std::string, std::string> done;
+  std::set<std::string> visiting;
+  std::function<std::string(const std::string&)> render = [&](const std::string& key) -> std::string {
+    if (auto d = done.find(key); d != done.end()) return d->second;
+    auto it = index.find(key);
+    if (it == index.end() || !visiting.insert(key).second) return key;
+    const KeyRecord& r = records.at(key);
+    std::vector<std::string> parts;
+    for (auto& [name, ref] : r.peers) {
+      std::string p = target(ref);
+      auto pi = index.find(p);
+      std::string pair = pi == index.end() ? p : tree.packages[records.at(p).pkg].id();
+      bool collapse = (pi != index.end() && comp[pi->second] == comp[it->second]) || cyclic.count(name);
+      parts.push_back(collapse ? pair : render(p));
+    }
+    visiting.erase(key);
+    return done[key] = join_key(tree.packages[r.pkg].id(), parts);
+  };
+  auto final_of = [&](const std::string& ref) { return render(target(ref)); };
+  std::map<std::string, GraphNode> nodes;
+  for (auto& [k, n] : out.nodes) {
+    for (auto& e : n.edges) e.dep_path = final_of(e.dep_path);
+    auto [at, fresh] = nodes.try_emplace(final_of(k), std::move(n));
+    if (fresh) continue;
+    at->second.transitive_peers.insert(n.transitive_peers.begin(), n.transitive_peers.end());
+  }
+  out.nodes = std::move(nodes);
+  for (auto& d : out.direct)
+    for (auto& p : d)
+      if (!p.empty()) p = final_of(p);
 }
 
 Provider PeerWalk::canonical(size_t pkg) {
@@ -433,6 +547,7 @@ PeerGraph run(const ResolvedTree& tree, bool record) {
     w.drain_canonical(*sc);
     if (i == 0 && tree.importers[i].id.is_root()) root = std::move(sc);
   }
+  if (record) w.finalize();
   return std::move(w.out);
 }
 
