@@ -280,7 +280,8 @@ Error final_error(const Job& job, const Outcome& o, const FetcherOptions& opt, u
                                               std::string(node_verify_code(o.verify_result)) + " (" +
                                               X509_verify_cert_error_string(o.verify_result) +
                                               "); trust its CA with cafile or ca, or set strict-ssl=false");
-  if (o.ec && o.via) return Error::failed(Code::FetchFailed, where + o.ec.message() + " (through the proxy " + o.via->text + ")" + tries);
+  if (o.ec && o.via)
+    return Error::failed(Code::FetchFailed, where + o.ec.message() + " (through the proxy " + o.via->text + ")" + tries);
   if (o.ec) return Error::failed(Code::FetchFailed, where + o.ec.message() + tries);
   std::string reason(http::obsolete_reason(http::int_to_status(o.status)));
   return Error::http(o.status, "failed to fetch " + job.req.what + ": GET " + printable(o.url) + ": " + reason +
