@@ -143,6 +143,27 @@ TEST_CASE("proxy and TLS: failures that every attempt would repeat are not retri
   CHECK(reg.requests() == 0);  // the handshake failed: no request was sent
 }
 
+TEST_CASE("proxy and TLS: a proxy that never answers ends in fetch-timeout, for CONNECT and plain GETs") {
+  test::TestPki pki = test::make_test_pki();
+  test::RegistryServer plain, secure(pki);
+  test::ProxyServer proxy;
+  proxy.stall();
+  net::NetworkOptions n;
+  n.https_proxy = n.http_proxy = proxy.url();
+  n.ca = {pki.ca_pem};
+  auto o = fast(n);
+  o.fetch_timeout = 200ms;
+  o.fetch_retries = 0;
+  for (auto* reg : {&plain, &secure}) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = fetch(o, reg->url() + "pkg");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Code::FetchTimeout);
+    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+  }
+  CHECK(proxy.request_lines().size() == 2);
+}
+
 TEST_CASE("proxy and TLS: a proxy URL or CA that does not parse fails every request at once") {
   struct Row {
     net::NetworkOptions n;

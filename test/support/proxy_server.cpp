@@ -25,6 +25,7 @@ struct ProxyServer::Impl {
   mutable std::mutex mu;
   std::string auth;      // required Proxy-Authorization; empty: none
   unsigned refuse = 0;   // CONNECT answered with this status; 0: tunnels open
+  bool stalls = false;   // requests are read and never answered
   std::vector<std::string> lines;
   std::set<int> open_fds;  // client and upstream sockets, shut down by the destructor
   std::atomic<size_t> count{0};
@@ -113,10 +114,16 @@ struct ProxyServer::Impl {
     if (ec) return false;
     std::string want, line = std::string(req.method_string()) + " " + std::string(req.target()) + " HTTP/1.1";
     unsigned refuse_with = 0;
+    bool stall = false;
     {
       std::lock_guard lk(mu);
       lines.push_back(line);
-      want = auth, refuse_with = refuse;
+      want = auth, refuse_with = refuse, stall = stalls;
+    }
+    if (stall) {
+      char b[512];
+      while (!ec) client.read_some(asio::buffer(b), ec);  // until the client gives up
+      return false;
     }
     auto given = req.find(http::field::proxy_authorization);
     if (!want.empty() && (given == req.end() || given->value() != want)) {
@@ -179,6 +186,11 @@ void ProxyServer::require_auth(std::string value) {
 void ProxyServer::refuse_connect(unsigned status) {
   std::lock_guard lk(impl_->mu);
   impl_->refuse = status;
+}
+
+void ProxyServer::stall() {
+  std::lock_guard lk(impl_->mu);
+  impl_->stalls = true;
 }
 
 std::string ProxyServer::url() const {

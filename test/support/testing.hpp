@@ -54,6 +54,8 @@ class ProxyServer {
   void require_auth(std::string value);
   // Answer every CONNECT with this status (403: a proxy that forbids the host).
   void refuse_connect(unsigned status);
+  // Read each request and never answer it: only the client's timeout ends the wait.
+  void stall();
   std::string url() const;  // "http://127.0.0.1:<port>"
   size_t connections() const;
   std::vector<std::string> request_lines() const;
