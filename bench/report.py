@@ -10,6 +10,7 @@ SCENARIOS = [("cold", "cold-*.json", " cold", "floor: curl download"),
              ("cold, fresh machine", "fresh-*.json", " cold, fresh machine", "floor: curl download, fresh machine"),
              ("hot", "hot-*.json", " hot", "floor: cp -al"),
              ("up-to-date", "utd.json", " up-to-date", None),
+             ("clean (no lockfile)", "clean-*.json", " clean", None),
              ("up-to-date, no shell", "utd-floor.json", None, "floor: process start")]
 rss = {}
 if os.path.exists(f"{work}/rss.txt"):
@@ -17,6 +18,13 @@ if os.path.exists(f"{work}/rss.txt"):
         parts = line.split()
         if len(parts) == 2 and parts[1].isdigit():
             rss[parts[0]] = int(parts[1])
+
+rss_clean = {}
+if os.path.exists(f"{work}/rss-clean.txt"):
+    for line in open(f"{work}/rss-clean.txt"):
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            rss_clean[parts[0]] = int(parts[1])
 
 rows = []
 for name, pattern, _, _ in SCENARIOS:
@@ -28,7 +36,8 @@ for name, pattern, _, _ in SCENARIOS:
         tool = command.split()[0] if not command.startswith("floor") else command
         rows.append({"scenario": name, "command": command, "tool": tool, "median_s": statistics.median(ts),
                      "min_s": min(ts), "max_s": max(ts), "runs": len(ts), "times_s": ts,
-                     "cold_peak_rss_kb": rss.get(tool) if name == "cold" else None})
+                     "cold_peak_rss_kb": rss.get(tool) if name == "cold" else None,
+                     "clean_peak_rss_kb": rss_clean.get(tool) if name.startswith("clean") else None})
 
 
 def sh(cmd):
@@ -78,6 +87,9 @@ with open(out + ".md", "w") as f:
     if rss:
         f.write("| cold peak RSS | " + " | ".join(f"{rss[p] / 1024:.0f} MB" if p in rss else "–" for p in PEERS)
                 + " | | | |\n")
+    if rss_clean:
+        f.write("| clean peak RSS | " + " | ".join(f"{rss_clean[p] / 1024:.0f} MB" if p in rss_clean else "–"
+                                                  for p in PEERS) + " | | | |\n")
     f.write("\nEvery command, with its runs:\n\n| scenario | command | median | min | max | runs |\n|---|---|---|---|---|---|\n")
     for r in rows:
         f.write(f"| {r['scenario']} | {r['command']} | {show(r['median_s'])} | {show(r['min_s'])} | "

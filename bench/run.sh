@@ -8,6 +8,9 @@
 #               ("fresh machine" row; the drop hides what the delete costs, see docs/design.md)
 #   hot         warm store, `rm -rf node_modules && sync`, then install
 #   up-to-date  nothing changed since the last install; beside `tarn --version` and /bin/true
+#   clean       no lockfile, store or metadata cache: resolution, downloads and linking
+#               (tarn, pnpm, bun; pacquet 0.11 cannot install without a lockfile). tarn and
+#               pnpm run with minimumReleaseAge: 0 (bench/tools.sh make_clean_project)
 # cold, fresh and hot run in rounds, one run per tool per round, the order rotated each
 # round, so drift from run to run (the registry's speed, other load, inodes freed by the
 # previous wipe) falls on every tool alike. Floors in the same rounds: curl --parallel
@@ -60,7 +63,7 @@ rounds() {
   done
 }
 
-scenarios=" ${SCENARIOS:-cold fresh hot utd} "
+scenarios=" ${SCENARIOS:-cold fresh hot utd clean} "
 if [[ $scenarios == *" cold "* ]]; then
   e=(); for t in "${peers[@]}"; do e+=("$t cold|$(wipe_cold $t)|$(cmd $t)"); done
   rounds cold "${e[@]}" "floor: curl download|sync|$curl_floor"
@@ -93,6 +96,22 @@ if [[ $scenarios == *" utd "* ]]; then
   hyperfine -N --warmup 10 --runs "$((runs * 40))" --export-json "$work/utd-floor.json" \
     --command-name "tarn up-to-date, no shell" "$bin install --frozen-lockfile --ignore-scripts --dir $work/tarn --store-dir $(state tarn)/store --reporter=silent" \
     --command-name "tarn --version" "$bin --version" --command-name "floor: process start" "/bin/true" >&2
+fi
+
+if [[ $scenarios == *" clean "* ]]; then
+  e=()
+  for t in tarn pnpm bun; do
+    make_clean_project "$t" "$work/clean-$t"
+    s="$work/state-clean-$t" p="$work/clean-$t"
+    e+=("$t clean|rm -rf $p/node_modules $p/pnpm-lock.yaml $p/bun.lock $s && sync|$(clean_cmd $t $p $s)")
+  done
+  rounds clean "${e[@]}"
+  : > "$work/rss-clean.txt"
+  for t in tarn pnpm bun; do
+    s="$work/state-clean-$t" p="$work/clean-$t"
+    rm -rf "$p/node_modules" "$p/pnpm-lock.yaml" "$p/bun.lock" "$s"; sync
+    /usr/bin/time -f "$t %M" -a -o "$work/rss-clean.txt" bash -c "$(clean_cmd $t $p $s)" >/dev/null 2>&1 || true
+  done
 fi
 
 out=bench/results/$fixture-$(date +%Y%m%d-%H%M)

@@ -48,3 +48,28 @@ install_cmd() {
     bun) echo "cd $p && env BUN_INSTALL_CACHE_DIR=$s/store $bun install --frozen-lockfile --ignore-scripts --linker=isolated --silent" ;;
   esac
 }
+
+# make_clean_project TOOL DIR: the fixture's package.json and pnpm-workspace.yaml, no
+# lockfile: a first install, which resolves. tarn and pnpm both get minimumReleaseAge: 0, so
+# that both pick from the same versions and neither needs the full documents for `time`.
+make_clean_project() {
+  local t=$1 d=$2 fx=$root/fixtures/$fixture
+  rm -rf "$d"; mkdir -p "$d"
+  cp "$fx/package.json" "$d/"
+  [ -f "$fx/pnpm-workspace.yaml" ] && cp "$fx/pnpm-workspace.yaml" "$d/"
+  chmod -R u+w "$d"
+  sed -i '/^storeDir:/d' "$d/pnpm-workspace.yaml" 2>/dev/null || true
+  grep -q '^minimumReleaseAge:' "$d/pnpm-workspace.yaml" 2>/dev/null || printf '\nminimumReleaseAge: 0\n' >> "$d/pnpm-workspace.yaml"
+}
+
+# clean_cmd TOOL PROJECT STATE: TOOL's install of the clean project, scripts off, with its
+# store and metadata cache under STATE. CI stays unset (pnpm and tarn would refuse to resolve).
+clean_cmd() {
+  local t=$1 p=$2 s=$3 bin=${TARN_BIN:-$root/build/tarn}
+  case $t in
+    tarn) echo "cd $p && env -u CI XDG_CACHE_HOME=$s/cache $bin install --ignore-scripts --store-dir $s/store --reporter=silent" ;;
+    pnpm) echo "cd $p && env -u CI $pnpm install --ignore-scripts --store-dir $s/store --config.cacheDir=$s/cache --reporter=silent" ;;
+    pacquet) echo "cd $p && env -u CI HOME=$s XDG_DATA_HOME=$s/data XDG_CACHE_HOME=$s/cache $pacquet install --ignore-scripts" ;;
+    bun) echo "cd $p && env -u CI BUN_INSTALL_CACHE_DIR=$s/store $bun install --ignore-scripts --linker=isolated --silent" ;;
+  esac
+}

@@ -305,6 +305,7 @@ struct Fetcher::Impl {
   asio::steady_timer wake{ioc};  // a job was queued
   asio::steady_timer room{ioc};  // pending bytes fell under the cap
   std::deque<Job> queue;
+  size_t urgent_queued = 0;  // the urgent jobs at the front of `queue`
   bool closing = false;
   bool started = false;
   std::string preconnect_origin;
@@ -338,6 +339,7 @@ struct Fetcher::Impl {
       closing = true;
       for (Job& j : queue) finish(j, cancelled(j));
       queue.clear();
+      urgent_queued = 0;
       wake.cancel();
       room.cancel();
       for (Conn* c : live)
@@ -715,6 +717,7 @@ struct Fetcher::Impl {
       } else {
         Job j = std::move(queue.front());
         queue.pop_front();
+        if (urgent_queued) --urgent_queued;
         co_await run_job(c, std::move(j));
         ramped();
       }
@@ -753,7 +756,10 @@ void Fetcher::queue_job(Request r, ResponseCallback done, bool accept_304) {
   }
   asio::post(impl_->ioc, [impl = impl_.get(), job = Job{std::move(r), std::move(done), accept_304}]() mutable {
     if (impl->closing) return impl->finish(job, cancelled(job));
-    impl->queue.push_back(std::move(job));
+    // Urgent requests (registry metadata, which the resolver waits on) pass the queued
+    // tarballs, in their own first-come order.
+    if (job.req.urgent) impl->queue.insert(impl->queue.begin() + static_cast<std::ptrdiff_t>(impl->urgent_queued++), std::move(job));
+    else impl->queue.push_back(std::move(job));
     impl->start_workers();
     // Wake idle workers; each re-checks the queue.
     impl->wake.cancel();

@@ -176,6 +176,7 @@ struct PackumentClient::Impl {
   void request(Job job, const std::optional<Validators>& v) {
     auto auth = opts.authorization ? opts.authorization(job.url) : std::nullopt;
     net::Request req(job.url, auth, job.name.str(), headers(job, v), opts.max_body_bytes);
+    req.urgent = true;  // the walk waits on metadata; tarballs can wait for it
     ++sent;
     hold();
     fetcher.get_response(std::move(req), [this, job = std::move(job), auth](Result<net::Response>&& r) mutable {

@@ -42,6 +42,8 @@ struct Request {
   uint64_t max_body_bytes = 0;
   // Told of the response and the body's bytes as they arrive (pnpm:fetching-progress); optional.
   std::shared_ptr<const Progress> progress = nullptr;
+  // Served before every queued request that is not: what a caller is blocked on.
+  bool urgent = false;
 };
 
 using Body = std::vector<uint8_t>;
