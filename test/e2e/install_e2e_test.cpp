@@ -1051,6 +1051,23 @@ TEST_CASE("frozen check: settings the lockfile records must match the project's 
   }
 }
 
+TEST_CASE("frozen check: a lockfile whose importer has the overridden specifier is up to date") {
+  // pnpm 12.21 compares the importers with package.json after overrides (its frozen install
+  // of test/resolve/cases/overrides' own lockfile skips resolution).
+  World w;
+  std::string lock = w.lockfile();
+  auto at = lock.find("      alpha:\n        specifier: ^1.0.0");
+  REQUIRE(at != std::string::npos);
+  lock.replace(lock.find("^1.0.0", at), 6, "1.0.0");
+  lock.insert(lock.find("importers:"), "overrides:\n  alpha: 1.0.0\n\n");
+  write_file(w.project + "/pnpm-lock.yaml", lock);
+  write_file(w.project + "/pnpm-workspace.yaml", "overrides:\n  alpha: 1.0.0\n");
+  auto r = w.install();
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("Lockfile is up to date") != std::string::npos);
+}
+
 TEST_CASE("frozen check: the packageExtensionsChecksum tarn computes is pnpm's") {
   World w;
   // pnpm 12.21 wrote this checksum for this packageExtensions (test/resolve/cases/package-extensions).
