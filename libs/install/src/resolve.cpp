@@ -120,9 +120,12 @@ Result<void> apply_add(InstallContext& cx, resolve::PackumentSource& src, Manife
     if (spec.empty() && prev) spec = *prev;
     // pnpm 12.21: a new dependency named without a spec, that the default catalog has an
     // entry for, is saved as `catalog:` (test/resolve/cases/add-catalog).
-    if (spec.empty() && cx.settings.catalogs.count("default") && cx.settings.catalogs.at("default").count(alias)) {
-      doc.set(group_for(c, doc, alias), alias, "catalog:");
-      if (c.peer) doc.set_peer(alias, "catalog:");
+    if (spec.empty() && cx.settings.catalogs.count("default") && cx.settings.catalogs.at("default").count(alias))
+      spec = "catalog:";
+    // A catalog: spec (given, or the one package.json has) is saved as written.
+    if (resolve::catalog_name(spec)) {
+      doc.set(g, alias, spec);
+      if (c.peer) doc.set_peer(alias, spec);
       continue;
     }
     std::string saved = spec;
