@@ -178,7 +178,14 @@ struct ManifestRewriter::Groups {
 
 ManifestRewriter::ManifestRewriter(std::vector<VersionOverride> overrides, std::vector<PackageExtension> extensions,
                                    std::string root_dir)
-    : overrides_(std::move(overrides)), extensions_(std::move(extensions)), root_dir_(std::move(root_dir)) {}
+    : overrides_(std::move(overrides)), extensions_(std::move(extensions)), root_dir_(std::move(root_dir)) {
+  for (auto& o : overrides_) {
+    names_.insert(o.target.name);
+    if (o.parent) names_.insert(o.parent->name);
+  }
+  for (auto& x : extensions_)
+    if (auto sel = parse_selector(x.selector)) names_.insert(sel->name);
+}
 
 // pnpm's PackageExtender::apply: every extension whose selector names this package (and whose
 // range, if any, its version satisfies), in declared order.
@@ -305,6 +312,12 @@ void ManifestRewriter::apply_overrides(Manifest& m, const std::string& dir) cons
 }
 
 std::optional<PackageVersion> ManifestRewriter::apply(const PkgName& name, const PackageVersion& pv) const {
+  auto named = [&](const Pairs& deps) {
+    return std::any_of(deps.begin(), deps.end(), [&](auto& kv) { return names_.count(kv.first) > 0; });
+  };
+  if (!names_.count(name.str()) && !named(pv.dependencies) && !named(pv.optional_dependencies) &&
+      !named(pv.peer_dependencies))
+    return std::nullopt;
   PackageVersion out = pv;
   Groups g{&out.dependencies, &out.optional_dependencies, nullptr, &out.peer_dependencies, &out.optional_peers};
   extend(g, name.str(), pv.version.str());

@@ -6,6 +6,7 @@
 // lockfile's importers record; the frozen check compares with the same rewrite.
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,6 +82,9 @@ class ManifestRewriter {
   std::vector<VersionOverride> overrides_;
   std::vector<PackageExtension> extensions_;
   std::string root_dir_;
+  // Names a rewrite can concern (override targets and parents, extended packages): a
+  // manifest naming none of them is left as is without a copy.
+  std::set<std::string, std::less<>> names_;
 };
 
 // The lockfile's `catalogs:`: for every importer dependency whose specifier is catalog:, the
