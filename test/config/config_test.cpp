@@ -181,6 +181,82 @@ TEST_CASE("cache-dir, offline and prefer-offline: .npmrc, pnpm-workspace.yaml, a
   else ::unsetenv("HOME");
 }
 
+TEST_CASE(".npmrc proxy keys: pnpm 12's cascade over the keys and HTTPS_PROXY / HTTP_PROXY / PROXY / NO_PROXY") {
+  struct Row {
+    const char* npmrc;
+    std::map<std::string, std::string> env;
+    const char *https, *http, *no_proxy;
+  } rows[] = {
+      {"", {}, "", "", ""},
+      {"https-proxy=http://s:1\nhttp-proxy=http://p:2\nno-proxy=a.com", {}, "http://s:1", "http://p:2", "a.com"},
+      // http falls back to what the https side resolved to, the environment included.
+      {"https-proxy=http://s:1", {}, "http://s:1", "http://s:1", ""},
+      {"", {{"HTTPS_PROXY", "http://e:1"}}, "http://e:1", "http://e:1", ""},
+      {"", {{"https_proxy", "http://lower:1"}, {"HTTP_PROXY", "http://h:2"}}, "http://lower:1", "http://lower:1", ""},
+      {"", {{"HTTP_PROXY", "http://h:2"}, {"NO_PROXY", "x.org"}}, "", "http://h:2", "x.org"},
+      {"", {{"PROXY", "http://legacy:3"}}, "", "http://legacy:3", ""},
+      // Upper case wins over lower case; an empty variable still shadows the one below it.
+      {"", {{"HTTPS_PROXY", ""}, {"https_proxy", "http://lower:1"}}, "", "", ""},
+      {"", {{"NO_PROXY", "up.org"}, {"no_proxy", "low.org"}}, "", "", "up.org"},
+      // .npmrc beats the environment; "false", "" and "null" read as unset and fall through.
+      {"https-proxy=http://rc:1", {{"HTTPS_PROXY", "http://e:1"}}, "http://rc:1", "http://rc:1", ""},
+      {"https-proxy=false", {{"HTTPS_PROXY", "http://e:1"}}, "http://e:1", "http://e:1", ""},
+      // The legacy `proxy` key feeds the https side; proxy=false turns proxies off entirely.
+      {"proxy=http://old:8", {}, "http://old:8", "http://old:8", ""},
+      {"proxy=false", {{"HTTPS_PROXY", "http://e:1"}, {"HTTP_PROXY", "http://h:2"}}, "", "", ""},
+      {"proxy=false\nhttp-proxy=http://p:2", {}, "", "http://p:2", ""},
+      {"noproxy=b.com", {{"NO_PROXY", "env.org"}}, "", "", "b.com"},
+  };
+  for (auto& r : rows) {
+    CAPTURE(r.npmrc);
+    Settings s;
+    apply_npmrc(s, r.npmrc, "/p");
+    read_proxy_env(s, [&](const char* name) -> const char* {
+      auto it = r.env.find(name);
+      return it == r.env.end() ? nullptr : it->second.c_str();
+    });
+    auto p = s.proxy();
+    CHECK(p.https == r.https);
+    CHECK(p.http == r.http);
+    CHECK(p.no_proxy == r.no_proxy);
+  }
+}
+
+TEST_CASE(".npmrc TLS keys: strict-ssl, ca / ca[] and cafile (relative to its .npmrc)") {
+  test::TempDir dir;
+  const std::string a = "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----";
+  const std::string b = "-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----";
+  test::write_file(dir.path() + "/certs/bundle.pem", a + "\n" + b + "\n");
+  Settings s;
+  CHECK(s.strict_ssl);
+  apply_npmrc(s, "strict-ssl=false\nca[]=-----BEGIN CERTIFICATE-----\\nINLINE\\n-----END CERTIFICATE-----\ncafile=certs/bundle.pem\n",
+              dir.path());
+  CHECK_FALSE(s.strict_ssl);
+  CHECK(s.cafile == dir.path() + "/certs/bundle.pem");
+  auto certs = s.ca_certs();
+  REQUIRE(certs.size() == 3);
+  CHECK(certs[0] == "-----BEGIN CERTIFICATE-----\nINLINE\n-----END CERTIFICATE-----");
+  CHECK(certs[1] == a + "\n");
+  CHECK(certs[2] == b + "\n");
+  // Only the literal tokens change strict-ssl; a later file's `ca` replaces, a missing
+  // cafile is no certificates (pnpm 12 ignores it).
+  apply_npmrc(s, "strict-ssl=yes\nca=X\ncafile=/nonexistent.pem\n", "/");
+  CHECK_FALSE(s.strict_ssl);
+  CHECK(s.ca_certs() == std::vector<std::string>{"X"});
+  apply_npmrc(s, "strict-ssl=true\n", "/");
+  CHECK(s.strict_ssl);
+}
+
+TEST_CASE("pnpm-workspace.yaml proxy keys: httpsProxy, httpProxy, noProxy") {
+  Settings s;
+  apply_npmrc(s, "https-proxy=http://rc:1\n", "/p");
+  REQUIRE(apply_workspace_yaml(s, "httpsProxy: http://yaml:1\nhttpProxy: http://yamlh:2\nnoProxy: a.org\n", "/p/pnpm-workspace.yaml"));
+  auto p = s.proxy();
+  CHECK(p.https == "http://yaml:1");
+  CHECK(p.http == "http://yamlh:2");
+  CHECK(p.no_proxy == "a.org");
+}
+
 TEST_CASE("pnpm-workspace.yaml: catalogs and packageExtensions (with pnpm's checksum)") {
   Settings s;
   REQUIRE(apply_workspace_yaml(s, "catalog:\n  a: ^1.0.0\ncatalogs:\n  next:\n    a: ^2.0.0\n", "/w/pnpm-workspace.yaml"));

@@ -195,12 +195,15 @@ TEST_CASE("the compatibility database adds what a package forgot, never overridi
   src.add(doc("gatsby-core-utils", {{"2.13.0", {{"got", "^11.0.0"}}}, {"3.0.0"}}));
   src.add(doc("got", {{"8.3.2"}, {"11.8.6"}}));
   src.add(doc("@babel/runtime", {{"7.14.8"}}));
+  // consolidate@0.14.5 matches `<0.16.0` (peer mustache ^3.0.0) and then `<=0.16.0` (^4.0.1):
+  // the later entry wins, as pnpm records it.
+  src.add(doc("consolidate", {{"0.14.5"}}));
   for (bool db : {true, false}) {
     ResolveInput in;
     in.compat_db = db;
     in.auto_install_peers = false;
     in.projects.push_back({ImporterId("."), "/p", {}});
-    in.projects[0].manifest.dependencies = {{"react-scripts", "4.0.3"}, {"gatsby-core-utils", "2.13.0"}};
+    in.projects[0].manifest.dependencies = {{"react-scripts", "4.0.3"}, {"gatsby-core-utils", "2.13.0"}, {"consolidate", "0.14.5"}};
     auto t = resolve_tree(in, src);
     REQUIRE(t);
     INFO("compat db " << db);
@@ -212,6 +215,10 @@ TEST_CASE("the compatibility database adds what a package forgot, never overridi
     CHECK(has_eslint_peer == db);
     CHECK(by.count("got@11.8.6") == 1);  // the package's own range wins over the database's
     CHECK(by.count("got@8.3.2") == 0);
+    std::string mustache = "none";
+    for (auto& peer : by["consolidate@0.14.5"]->peers)
+      if (peer.name == "mustache") mustache = peer.range;
+    CHECK(mustache == (db ? "^4.0.1" : "none"));
   }
 }
 

@@ -1,4 +1,5 @@
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -19,11 +20,14 @@ namespace tarn::test {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
+namespace ssl = asio::ssl;
 using Fault = RegistryServer::Fault;
 
 namespace {
 
-void write_raw(tcp::socket& sock, const std::string& head, const uint8_t* body, size_t n) {
+// Each helper takes the plain socket or the TLS stream of an HTTPS registry.
+template <class Stream>
+void write_raw(Stream& sock, const std::string& head, const uint8_t* body, size_t n) {
   boost::system::error_code ec;
   asio::write(sock, asio::buffer(head), ec);
   if (!ec && n) asio::write(sock, asio::buffer(body, n), ec);
@@ -31,13 +35,15 @@ void write_raw(tcp::socket& sock, const std::string& head, const uint8_t* body, 
 
 // Blocks until the client closes the connection (or the server shuts it down): a server
 // that stops answering, which only the client's timeout can end.
-void stall(tcp::socket& sock) {
+template <class Stream>
+void stall(Stream& sock) {
   char b[512];
   boost::system::error_code ec;
   while (!ec) sock.read_some(asio::buffer(b), ec);
 }
 
-void endless(tcp::socket& sock) {
+template <class Stream>
+void endless(Stream& sock) {
   write_raw(sock, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", nullptr, 0);
   std::string chunk = "4000\r\n" + std::string(0x4000, 'e') + "\r\n";
   boost::system::error_code ec;
@@ -83,7 +89,8 @@ struct RegistryServer::Impl {
   }
 
   // Normal service: the body or 404.
-  bool answer(tcp::socket& sock, const http::request<http::empty_body>& req, const Fault* status) {
+  template <class Stream>
+  bool answer(Stream& sock, const http::request<http::empty_body>& req, const Fault* status) {
     http::response<http::vector_body<uint8_t>> res;
     res.version(11);
     res.keep_alive(req.keep_alive());
@@ -115,7 +122,8 @@ struct RegistryServer::Impl {
   }
 
   // Applies a fault; true when the connection stays open for another request.
-  bool misbehave(tcp::socket& sock, const http::request<http::empty_body>& req, const Fault& f) {
+  template <class Stream>
+  bool misbehave(Stream& sock, const http::request<http::empty_body>& req, const Fault& f) {
     auto body = body_of(std::string(req.target()));
     switch (f.kind) {
       case Fault::Status: return answer(sock, req, &f);
@@ -139,20 +147,39 @@ struct RegistryServer::Impl {
       case Fault::ResetMidBody: {
         write_raw(sock, head_200(body.size()), body.data(), body.size() / 2);
         boost::system::error_code ec;
-        sock.set_option(asio::socket_base::linger(true, 0), ec);  // close() now sends RST
+        boost::beast::get_lowest_layer(sock).set_option(asio::socket_base::linger(true, 0), ec);  // close() now sends RST
         return false;
       }
     }
     return false;
   }
 
+  std::unique_ptr<ssl::context> tls;  // HTTPS mode
+
   void serve(tcp::socket sock) {
+    int fd = sock.native_handle();
+    ssl::context* ctx = nullptr;
     {
       std::lock_guard lk(mu);
-      open_fds.insert(sock.native_handle());
+      ctx = tls.get();
+      open_fds.insert(fd);
       boost::system::error_code ec;
       if (stop) sock.shutdown(tcp::socket::shutdown_both, ec);  // the destructor's sweep has run
     }
+    if (ctx) {
+      ssl::stream<tcp::socket> s(std::move(sock), *ctx);
+      boost::system::error_code ec;
+      s.handshake(ssl::stream_base::server, ec);  // a client that rejects the certificate ends here
+      if (!ec) serve_requests(s);
+    } else {
+      serve_requests(sock);
+    }
+    std::lock_guard lk(mu);
+    open_fds.erase(fd);
+  }
+
+  template <class Stream>
+  void serve_requests(Stream& sock) {
     boost::beast::flat_buffer buf;
     for (bool more = true; more;) {
       boost::system::error_code ec;
@@ -163,12 +190,18 @@ struct RegistryServer::Impl {
       if (unsigned d = delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(d));
       more = f ? misbehave(sock, req, *f) : answer(sock, req, nullptr);
     }
-    std::lock_guard lk(mu);
-    open_fds.erase(sock.native_handle());
     boost::system::error_code ec;
-    sock.close(ec);
+    boost::beast::get_lowest_layer(sock).close(ec);
   }
 };
+
+RegistryServer::RegistryServer(const TestPki& pki) : RegistryServer() {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->use_certificate_chain(asio::buffer(pki.leaf_pem));
+  ctx->use_private_key(asio::buffer(pki.leaf_key_pem), ssl::context::pem);
+  std::lock_guard lk(impl_->mu);
+  impl_->tls = std::move(ctx);
+}
 
 RegistryServer::RegistryServer() : impl_(std::make_unique<Impl>()) {
   impl_->thread = std::thread([this] {
@@ -217,7 +250,9 @@ void RegistryServer::fault(const std::string& path, Fault f) {
 void RegistryServer::set_response_delay_ms(unsigned ms) { impl_->delay_ms = ms; }
 
 std::string RegistryServer::url() const {
-  return "http://127.0.0.1:" + std::to_string(impl_->acceptor.local_endpoint().port()) + "/";
+  std::lock_guard lk(impl_->mu);
+  return std::string(impl_->tls ? "https" : "http") + "://127.0.0.1:" +
+         std::to_string(impl_->acceptor.local_endpoint().port()) + "/";
 }
 
 size_t RegistryServer::requests() const { return impl_->count; }

@@ -37,6 +37,34 @@ struct TarEntry {
 std::vector<uint8_t> make_tgz(const std::vector<TarEntry>& entries);
 std::string sri_sha512(const std::vector<uint8_t>& data);
 
+// Certificates made at test time: a CA, and a leaf for 127.0.0.1 / localhost it signs.
+struct TestPki {
+  std::string ca_pem, leaf_pem, leaf_key_pem;
+};
+TestPki make_test_pki();
+
+// A loopback HTTP proxy: CONNECT tunnels (to 127.0.0.1 ports only) and absolute-URI
+// requests, which it forwards to the origin in origin form. It counts the connections
+// made to it and records each request line ("CONNECT 127.0.0.1:443 HTTP/1.1").
+class ProxyServer {
+ public:
+  ProxyServer();
+  ~ProxyServer();
+  // Answer 407 to any request whose Proxy-Authorization is not exactly `value`.
+  void require_auth(std::string value);
+  // Answer every CONNECT with this status (403: a proxy that forbids the host).
+  void refuse_connect(unsigned status);
+  // Read each request and never answer it: only the client's timeout ends the wait.
+  void stall();
+  std::string url() const;  // "http://127.0.0.1:<port>"
+  size_t connections() const;
+  std::vector<std::string> request_lines() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // A minimal npm registry on 127.0.0.1 serving fixed bodies by path. Tests can program
 // per-path faults and inspect the headers of every request it received.
 class RegistryServer {
@@ -66,6 +94,8 @@ class RegistryServer {
   };
 
   RegistryServer();
+  // HTTPS with `pki`'s leaf certificate (url() is then https://).
+  explicit RegistryServer(const TestPki& pki);
   ~RegistryServer();
   void put(const std::string& path, std::vector<uint8_t> body);
   // The path's responses carry this ETag, and a request whose If-None-Match names it gets

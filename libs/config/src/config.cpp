@@ -227,7 +227,7 @@ static bool apply_credential(Settings& s, const std::string& key, const std::str
 }
 
 void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir) {
-  bool reset_hoist = false, reset_public = false;
+  bool reset_hoist = false, reset_public = false, reset_ca = false;
   size_t i = 0;
   while (i < text.size()) {
     size_t j = text.find('\n', i);
@@ -263,6 +263,8 @@ void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir
     else if (apply_resolution_setting(s, key, val)) {
     }
     else if (apply_fetch_setting(s, key, val)) {
+    }
+    else if (apply_network_setting(s, key, val, base_dir, reset_ca)) {
     }
     else if (key == "virtual-store-dir-max-length") s.virtual_store_dir_max_length = std::max(40, std::atoi(val.c_str()));
   }
@@ -327,8 +329,13 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
     if (auto n = root["networkConcurrency"]) s.network_concurrency = std::max(1, n.as<int>());
     if (auto n = root["virtualStoreDirMaxLength"]) s.virtual_store_dir_max_length = std::max(40, n.as<int>());
     if (auto n = root["packages"]) s.workspace_packages = yaml_list(n);
-    for (auto kv : root)
-      if (kv.second.IsScalar()) apply_fetch_setting(s, kv.first.Scalar(), kv.second.Scalar());
+    bool reset_ca = false;
+    for (auto kv : root) {
+      if (!kv.second.IsScalar()) continue;
+      apply_fetch_setting(s, kv.first.Scalar(), kv.second.Scalar());
+      if (kv.first.Scalar() != "ca" && kv.first.Scalar() != "cafile")  // .npmrc-only keys in pnpm
+        apply_network_setting(s, kv.first.Scalar(), kv.second.Scalar(), base, reset_ca);
+    }
     if (auto n = root["ignoreScripts"]) s.ignore_scripts = n.as<bool>();
     if (auto n = root["strictDepBuilds"]) s.strict_dep_builds = n.as<bool>();
     if (auto n = root["engineStrict"]) s.engine_strict = n.as<bool>();
@@ -364,6 +371,7 @@ Result<Settings> load_settings(const std::string& project_dir, const CliOverride
   s.project_dir = fs::absolute(project_dir);
   s.store_dir = default_store_dir();
   s.cache_dir = default_cache_dir();
+  read_proxy_env(s, [](const char* name) { return std::getenv(name); });
   std::string user_rc;
   if (const char* u = std::getenv("NPM_CONFIG_USERCONFIG"); u && *u) user_rc = u;
   else if (const char* h = std::getenv("HOME"); h && *h) user_rc = fs::join(h, ".npmrc");

@@ -11,7 +11,7 @@ namespace {
 
 // The one table of codes. Names with ERR_PNPM_ are pnpm's own for the same failure;
 // ERR_TARN_ names are tarn's, for failures pnpm reports without a code of its own.
-constexpr std::array<CodeInfo, 70> kCodes{{
+constexpr std::array<CodeInfo, 73> kCodes{{
     {Code::Usage, "ERR_TARN_USAGE", 2, "the command line is wrong (pnpm's parser exits 2 too)"},
     {Code::NoSuchDir, "ERR_TARN_NO_SUCH_DIR", 1, "the project directory does not exist"},
     {Code::NoImporterManifestFound, "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", 1, "no package.json in the project"},
@@ -60,6 +60,9 @@ constexpr std::array<CodeInfo, 70> kCodes{{
     {Code::FetchStatus, "ERR_PNPM_FETCH_", 1, "the registry answered with an HTTP error status"},
     {Code::FetchFailed, "ERR_TARN_FETCH_FAILED", 1, "a request failed after every retry"},
     {Code::FetchTimeout, "ERR_TARN_FETCH_TIMEOUT", 1, "a response stalled longer than fetch-timeout on every retry"},
+    {Code::InvalidProxy, "ERR_PNPM_INVALID_PROXY", 1, "https-proxy, http-proxy, proxy or HTTPS_PROXY / HTTP_PROXY is not a proxy URL"},
+    {Code::ProxyConnect, "ERR_TARN_PROXY_CONNECT", 1, "the proxy refused to open a tunnel (CONNECT) to the registry"},
+    {Code::TlsVerify, "ERR_TARN_TLS_VERIFY", 1, "the server's certificate failed verification (see cafile, ca, strict-ssl)"},
     {Code::TarballTooLarge, "ERR_PNPM_TARBALL_TOO_LARGE", 1, "a tarball or its content is over the size cap"},
     {Code::TarballIntegrity, "ERR_PNPM_TARBALL_INTEGRITY", 1, "a tarball's digest is not the lockfile's"},
     {Code::InvalidIntegrity, "ERR_PNPM_INVALID_TARBALL_INTEGRITY", 1, "an integrity string does not parse"},

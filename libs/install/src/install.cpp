@@ -19,6 +19,10 @@ void InstallContext::start_fetcher() {
   fo.fetch_retry_mintimeout = std::chrono::milliseconds(settings.fetch_retry_mintimeout);
   fo.fetch_retry_maxtimeout = std::chrono::milliseconds(settings.fetch_retry_maxtimeout);
   fo.fetch_timeout = std::chrono::milliseconds(settings.fetch_timeout);
+  // Packuments and tarballs share this one fetcher, so both go through the same proxy
+  // and trust the same certificates.
+  auto proxy = settings.proxy();
+  fo.network = {proxy.https, proxy.http, proxy.no_proxy, settings.strict_ssl, settings.ca_certs()};
   fetcher.emplace(fo);
   fetcher->preconnect(settings.registry);
 }

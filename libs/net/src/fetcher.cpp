@@ -7,6 +7,7 @@
 #include <boost/beast/ssl.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -54,7 +55,103 @@ Result<Url> parse_url(std::string_view u) {
   return r;
 }
 
+bool no_proxy_matches(std::string_view list, std::string_view host) {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+  };
+  if (trim(list) == "true") return true;
+  std::string h(host);
+  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view entry = trim(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    // Labels compared from the right (pnpm's NoProxyMatcher): a suffix on a dot boundary,
+    // so a leading-dot entry (".npmjs.org") matches nothing, as in pnpm 12.
+    if (entry.empty() || entry.size() > h.size()) continue;
+    if (h.compare(h.size() - entry.size(), entry.size(), entry) != 0) continue;
+    if (entry.size() == h.size() || h[h.size() - entry.size() - 1] == '.') return true;
+  }
+  return false;
+}
+
 namespace {
+
+// A proxy to reach some origins through, with its credentials as a Proxy-Authorization
+// header (reqwest's Proxy::basic_auth, which pnpm 12 feeds from the URL's userinfo).
+struct ProxyRoute {
+  Url url;
+  std::string text;  // the URL without its userinfo, for messages
+  std::optional<std::string> authorization;
+};
+
+// pnpm's percent_decode_str: invalid %XX sequences stay as they are.
+std::string percent_decode(std::string_view v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    unsigned byte = 0;
+    if (v[i] == '%' && i + 2 < v.size() &&
+        std::from_chars(v.data() + i + 1, v.data() + i + 3, byte, 16).ptr == v.data() + i + 3) {
+      out += static_cast<char>(byte), i += 2;
+    } else {
+      out += v[i];
+    }
+  }
+  return out;
+}
+
+std::string base64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(std::max(n, 0)));
+  return out;
+}
+
+// pnpm's parse_proxy_url: a value without a scheme ("proxy.corp:8080") is taken as http://.
+Result<ProxyRoute> parse_proxy(const std::string& raw) {
+  std::string full = raw.find("://") == std::string::npos ? "http://" + raw : raw;
+  auto bad = [&](const std::string& why) {
+    return Error::failed(Code::InvalidProxy, "failed to use the proxy " + printable(raw) + ": " + why);
+  };
+  if (full.starts_with("https://")) return bad("only http:// proxies are supported");
+  auto u = parse_url(full);
+  if (!u) return bad(u.error().message);
+  ProxyRoute r{*u, "http://" + u->host + ":" + u->port, std::nullopt};
+  std::string_view authority = std::string_view(full).substr(7);
+  authority = authority.substr(0, authority.find('/'));
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    std::string_view info = authority.substr(0, at);
+    auto colon = info.find(':');
+    std::string user = percent_decode(info.substr(0, colon));
+    std::string pass = colon == std::string_view::npos ? "" : percent_decode(info.substr(colon + 1));
+    if (!user.empty()) r.authorization = "Basic " + base64(user + ":" + pass);
+  }
+  return r;
+}
+
+// Node's names for OpenSSL's verification results (what npm and pnpm on Node print).
+std::string_view node_verify_code(long v) {
+  switch (v) {
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT: return "UNABLE_TO_GET_ISSUER_CERT";
+    case X509_V_ERR_CERT_NOT_YET_VALID: return "CERT_NOT_YET_VALID";
+    case X509_V_ERR_CERT_HAS_EXPIRED: return "CERT_HAS_EXPIRED";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: return "DEPTH_ZERO_SELF_SIGNED_CERT";
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: return "SELF_SIGNED_CERT_IN_CHAIN";
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY: return "UNABLE_TO_GET_ISSUER_CERT_LOCALLY";
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: return "UNABLE_TO_VERIFY_LEAF_SIGNATURE";
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH: return "ERR_TLS_CERT_ALTNAME_INVALID";
+    default: return "CERT_VERIFY_FAILED";
+  }
+}
+
+bool is_verify_failure(error_code ec) {
+  return ec.category() == asio::error::get_ssl_category() &&
+         ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED;
+}
 
 struct Job {
   Request req;
@@ -65,6 +162,9 @@ struct Job {
 // One connection, plain or TLS.
 struct Conn {
   std::string origin;
+  const ProxyRoute* via = nullptr;  // the proxy this connection goes through, if any
+  unsigned proxy_status = 0;        // the proxy's answer to a refused CONNECT
+  long verify_result = X509_V_OK;   // why the last handshake's certificate check failed
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
@@ -92,6 +192,9 @@ struct Outcome {
   std::optional<ms> retry_after;
   std::optional<Error> fatal;  // not worth another attempt (a bad redirect)
   bool announced = false;      // the request's Progress was told of this response
+  const ProxyRoute* via = nullptr;
+  unsigned proxy_status = 0;  // a proxy refused the CONNECT with this status
+  long verify_result = X509_V_OK;
   Response response;          // status copied in; body and validators
 };
 
@@ -145,11 +248,12 @@ bool closed_by_peer(error_code ec) {
 
 bool retryable(const Outcome& o) {
   if (o.fatal) return false;
+  // A proxy that wants credentials (407) or forbids the host says so every time.
+  if (o.proxy_status) return retryable_status(o.proxy_status);
   if (!o.ec) return retryable_status(o.status);
   // The cap and a certificate the host does not match are the same on every attempt.
   if (o.ec == http::error::body_limit || o.ec == asio::error::operation_aborted) return false;
-  return !(o.ec.category() == asio::error::get_ssl_category() &&
-           ERR_GET_REASON(static_cast<unsigned long>(o.ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED);
+  return !is_verify_failure(o.ec);
 }
 
 uint64_t body_cap(const Job& job, const FetcherOptions& opt) {
@@ -166,6 +270,18 @@ Error final_error(const Job& job, const Outcome& o, const FetcherOptions& opt, u
   if (o.ec == beast::error::timeout)
     return Error::failed(Code::FetchTimeout,
                          where + "no data for " + std::to_string(opt.fetch_timeout.count()) + " ms" + tries);
+  if (o.proxy_status) {
+    std::string reason(http::obsolete_reason(http::int_to_status(o.proxy_status)));
+    return Error::failed(Code::ProxyConnect, where + "the proxy " + o.via->text + " refused the tunnel: " +
+                                                 std::to_string(o.proxy_status) + " " + reason + tries);
+  }
+  if (is_verify_failure(o.ec))
+    return Error::failed(Code::TlsVerify, where + "certificate verification failed: " +
+                                              std::string(node_verify_code(o.verify_result)) + " (" +
+                                              X509_verify_cert_error_string(o.verify_result) +
+                                              "); trust its CA with cafile or ca, or set strict-ssl=false");
+  if (o.ec && o.via)
+    return Error::failed(Code::FetchFailed, where + o.ec.message() + " (through the proxy " + o.via->text + ")" + tries);
   if (o.ec) return Error::failed(Code::FetchFailed, where + o.ec.message() + tries);
   std::string reason(http::obsolete_reason(http::int_to_status(o.status)));
   return Error::http(o.status, "failed to fetch " + job.req.what + ": GET " + printable(o.url) + ": " + reason +
@@ -202,9 +318,13 @@ struct Fetcher::Impl {
   std::atomic<size_t> pending_bytes{0};
   std::atomic<uint64_t> bytes{0}, opened{0};
 
+  // Proxies and trust, from opts.network; a setting that does not parse fails every job.
+  std::optional<ProxyRoute> https_proxy, http_proxy;
+  std::optional<Error> setup_error;
+
   explicit Impl(FetcherOptions o) : opts(o) {
     tls.set_default_verify_paths();
-    tls.set_verify_mode(ssl::verify_peer);
+    configure_network(opts.network);
     guard.emplace(ioc.get_executor());
     wake.expires_at(asio::steady_timer::time_point::max());
     room.expires_at(asio::steady_timer::time_point::max());
@@ -226,6 +346,33 @@ struct Fetcher::Impl {
     });
     guard.reset();
     thread.join();
+  }
+
+  void configure_network(const NetworkOptions& n) {
+    // strict-ssl=false is Node's rejectUnauthorized=false: neither the chain nor the
+    // host name is checked.
+    tls.set_verify_mode(n.strict_ssl ? ssl::verify_peer : ssl::verify_none);
+    for (size_t i = 0; i < n.ca.size() && !setup_error; ++i) {
+      error_code ec;
+      tls.add_certificate_authority(asio::buffer(n.ca[i]), ec);
+      if (ec)
+        setup_error = Error::failed(Code::ConfigInvalid, "failed to read the CA certificate " + std::to_string(i + 1) +
+                                                             " (ca / cafile): " + ec.message());
+    }
+    for (auto [raw, slot] : {std::pair{&n.https_proxy, &https_proxy}, std::pair{&n.http_proxy, &http_proxy}}) {
+      if (raw->empty() || setup_error) continue;  // pnpm: an empty proxy means "direct"
+      auto r = parse_proxy(*raw);
+      if (r) *slot = *r;
+      else setup_error = r.error();
+    }
+  }
+
+  // The proxy for a target: https-proxy for https://, http-proxy for http://, none for a
+  // no-proxy host.
+  const ProxyRoute* route_for(const Url& u) const {
+    const std::optional<ProxyRoute>& p = u.tls ? https_proxy : http_proxy;
+    if (!p || no_proxy_matches(opts.network.no_proxy, u.host)) return nullptr;
+    return &*p;
   }
 
   void finish(Job& job, Result<Response>&& r) {
@@ -301,21 +448,23 @@ struct Fetcher::Impl {
     co_return st->res;
   }
 
-  // Every step has the fetch_timeout deadline: DNS, connect, TLS handshake.
+  // Every step has the fetch_timeout deadline: DNS, connect, CONNECT, TLS handshake.
   awaitable<error_code> connect(Conn& c, const Url& u) {
     c.close();
     c.origin = u.origin();
+    c.via = route_for(u);
+    c.proxy_status = 0;
+    c.verify_result = X509_V_OK;
     error_code ec;
-    auto eps = co_await resolve(u, ec);
+    auto eps = co_await resolve(c.via ? c.via->url : u, ec);
     // Shutting down: do not start a connection the destructor could no longer cancel.
     if (!ec && closing) ec = asio::error::operation_aborted;
     if (ec) co_return ec;
     opened++;
     if (u.tls) {
       c.secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, tls);
-      if (!SSL_set_tlsext_host_name(c.secure->native_handle(), u.host.c_str()))
+      if (!prepare_tls(*c.secure, u.host))
         co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
-      c.secure->set_verify_callback(ssl::host_name_verification(u.host));
     } else {
       c.plain = std::make_unique<beast::tcp_stream>(ioc);
     }
@@ -324,11 +473,49 @@ struct Fetcher::Impl {
     if (!ec && closing) ec = asio::error::operation_aborted;
     if (ec) co_return ec;
     c.lowest().socket().set_option(tcp::no_delay(true), ec);
-    if (u.tls) {
+    if (u.tls && c.via) ec = co_await tunnel(c, u);
+    if (!ec && u.tls) {
       c.lowest().expires_after(opts.fetch_timeout);
       co_await c.secure->async_handshake(ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
+      if (is_verify_failure(ec)) c.verify_result = SSL_get_verify_result(c.secure->native_handle());
     }
     co_return ec;
+  }
+
+  // SNI, and OpenSSL's own host name check so that a mismatch has a verify result to
+  // report (an IP address is checked against the certificate's IP entries).
+  bool prepare_tls(beast::ssl_stream<beast::tcp_stream>& s, const std::string& host) const {
+    if (!SSL_set_tlsext_host_name(s.native_handle(), host.c_str())) return false;
+    if (!opts.network.strict_ssl) return true;
+    X509_VERIFY_PARAM* param = SSL_get0_param(s.native_handle());
+    error_code ec;
+    asio::ip::make_address(host, ec);
+    return ec ? X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0) == 1
+              : X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
+  }
+
+  // HTTPS through a proxy: CONNECT host:port, then TLS with the origin over the tunnel.
+  awaitable<error_code> tunnel(Conn& c, const Url& u) {
+    std::string authority = u.host + ":" + u.port;
+    http::request<http::empty_body> req{http::verb::connect, authority, 11};
+    req.set(http::field::host, authority);
+    req.set(http::field::user_agent, "tarn/0.1 (pnpm-compatible)");
+    if (c.via->authorization) req.set(http::field::proxy_authorization, *c.via->authorization);
+    error_code ec;
+    c.lowest().expires_after(opts.fetch_timeout);
+    co_await http::async_write(c.lowest(), req, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return ec;
+    http::response_parser<http::empty_body> p;
+    p.skip(true);  // a CONNECT's answer has no body: what follows is the tunnel
+    beast::flat_buffer buf;
+    c.lowest().expires_after(opts.fetch_timeout);
+    co_await http::async_read_header(c.lowest(), buf, p, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return ec;
+    if (p.get().result_int() / 100 != 2) {
+      c.proxy_status = p.get().result_int();
+      co_return error_code(asio::error::connection_refused);
+    }
+    co_return error_code{};
   }
 
   // The response head of an attempt arrived (or the attempt failed before one): tells the
@@ -340,9 +527,14 @@ struct Fetcher::Impl {
   template <class Stream>
   awaitable<void> exchange(Stream& s, Conn& c, const Url& u, const Job& job, const Attempt& at, Outcome& o) {
     const std::optional<std::string>& auth = at.auth;
-    http::request<http::empty_body> req{http::verb::get, u.target, 11};
     bool default_port = (u.tls && u.port == "443") || (!u.tls && u.port == "80");
-    req.set(http::field::host, default_port ? u.host : u.host + ":" + u.port);
+    std::string host = default_port ? u.host : u.host + ":" + u.port;
+    // Plain HTTP through a proxy names the whole URL, and shows the proxy its credentials
+    // on every request (a CONNECT tunnel showed them once).
+    bool proxied = c.via && !u.tls;
+    http::request<http::empty_body> req{http::verb::get, proxied ? "http://" + host + u.target : u.target, 11};
+    req.set(http::field::host, host);
+    if (proxied && c.via->authorization) req.set(http::field::proxy_authorization, *c.via->authorization);
     req.set(http::field::user_agent, "tarn/0.1 (pnpm-compatible)");
     req.set(http::field::accept, "*/*");
     req.set(http::field::connection, "keep-alive");
@@ -399,7 +591,12 @@ struct Fetcher::Impl {
     o.url = url;
     o.reused = c.open() && c.origin == u.origin();
     if (closing) o.ec = asio::error::operation_aborted;
-    else if (!o.reused) o.ec = co_await connect(c, u);
+    else if (!o.reused) {
+      o.ec = co_await connect(c, u);
+      o.via = c.via, o.proxy_status = c.proxy_status, o.verify_result = c.verify_result;
+    } else {
+      o.via = c.via;
+    }
     // Statements, not a ?: — GCC 12 miscompiles co_await inside a conditional expression.
     if (!o.ec && c.secure) co_await exchange(*c.secure, c, u, job, at, o);
     else if (!o.ec) co_await exchange(*c.plain, c, u, job, at, o);
@@ -439,6 +636,10 @@ struct Fetcher::Impl {
   }
 
   awaitable<void> run_job(Conn& c, Job job) {
+    if (setup_error) {
+      finish(job, *setup_error);
+      co_return;
+    }
     auto u = parse_url(job.req.url);
     if (!u) {
       finish(job, Error::failed(Code::InvalidUrl, "failed to fetch " + job.req.what + ": " + u.error().message));

@@ -64,20 +64,38 @@ void merge(Pairs& into, const Pairs& ext) {
     if (std::none_of(into.begin(), into.end(), [&](auto& p) { return p.first == kv.first; })) into.push_back(kv);
 }
 
+// Among matching entries a later one wins (consolidate@0.14.5 matches both `<0.16.0`, with
+// mustache ^3.0.0, and `<=0.16.0`, with ^4.0.1: pnpm records ^4.0.1).
+void overlay(Pairs& into, const Pairs& ext) {
+  for (auto& kv : ext) {
+    auto it = std::find_if(into.begin(), into.end(), [&](auto& p) { return p.first == kv.first; });
+    if (it != into.end()) it->second = kv.second;
+    else into.push_back(kv);
+  }
+}
+
 }  // namespace
 
 std::optional<PackageVersion> extend_manifest(const PkgName& name, const PackageVersion& pv) {
-  std::optional<PackageVersion> out;
+  std::optional<Extension> acc;
   for (auto& x : database()) {
     if (x.name != name.str() || (x.range && !x.range->satisfies(pv.version))) continue;
-    if (!out) out = pv;
-    merge(out->dependencies, x.dependencies);
-    merge(out->optional_dependencies, x.optional_dependencies);
-    merge(out->peer_dependencies, x.peer_dependencies);
+    if (!acc) acc.emplace();
+    overlay(acc->dependencies, x.dependencies);
+    overlay(acc->optional_dependencies, x.optional_dependencies);
+    overlay(acc->peer_dependencies, x.peer_dependencies);
     for (auto& p : x.optional_peers)
-      if (std::find(out->optional_peers.begin(), out->optional_peers.end(), p) == out->optional_peers.end())
-        out->optional_peers.push_back(p);
+      if (std::find(acc->optional_peers.begin(), acc->optional_peers.end(), p) == acc->optional_peers.end())
+        acc->optional_peers.push_back(p);
   }
+  if (!acc) return std::nullopt;
+  PackageVersion out = pv;
+  merge(out.dependencies, acc->dependencies);
+  merge(out.optional_dependencies, acc->optional_dependencies);
+  merge(out.peer_dependencies, acc->peer_dependencies);
+  for (auto& p : acc->optional_peers)
+    if (std::find(out.optional_peers.begin(), out.optional_peers.end(), p) == out.optional_peers.end())
+      out.optional_peers.push_back(p);
   return out;
 }
 

@@ -2,6 +2,7 @@
 // fills it: `packages:` from each picked manifest, `snapshots:` from the graph, importers
 // from the package.json entries, and `optional: true` recomputed by reachability.
 #include <algorithm>
+#include <map>
 #include <deque>
 #include <set>
 
@@ -55,9 +56,14 @@ PackageMeta package_meta(const ResolveInput& in, const ResolvedPackage& p) {
   m.has_bin = pv.has_bin;
   m.bundled = pv.bundle_all || !pv.bundled_dependencies.empty();
   m.bundled_dependencies = pv.bundled_dependencies;
-  for (auto& peer : p.peers) {
-    m.peer_dependencies.emplace_back(peer.name, peer.range);
-    if (peer.optional) m.peer_dependencies_meta.emplace_back(peer.name, true);
+  // The manifest's peers, those it also depends on included (test/resolve/cases/
+  // peers-shadowed); an optional peer with no range is written as `*`.
+  std::map<std::string, std::pair<std::string, bool>> peers;
+  for (auto& [n, r] : pv.peer_dependencies) peers[n] = {r, false};
+  for (auto& n : pv.optional_peers) peers.try_emplace(n, "*", false).first->second.second = true;
+  for (auto& [n, rp] : peers) {
+    m.peer_dependencies.emplace_back(n, rp.first);
+    if (rp.second) m.peer_dependencies_meta.emplace_back(n, true);
   }
   return m;
 }

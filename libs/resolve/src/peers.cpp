@@ -10,6 +10,8 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <functional>
+#include <unordered_map>
 #include <optional>
 
 #include "peer_graph.hpp"
@@ -33,11 +35,20 @@ struct OccResult {
 
 struct Scope {
   Scope* up = nullptr;
+  bool provides = true;  // false: a canonical occurrence's scope, which provides no peers
   std::vector<std::pair<PkgName, size_t>> kids;  // alias -> package
   std::vector<char> optional;                    // per kid: an optional edge
-  std::vector<size_t> chain;                     // package ids root-first, ending with the owner
   std::vector<std::optional<OccResult>> memo;
   std::vector<char> busy;
+  // Children behind a cut cycle edge (see PeerWalk::cut): alias, the package's canonical
+  // occurrence, optional, and the position among the children.
+  struct Back {
+    PkgName alias;
+    Provider at;
+    bool optional;
+    size_t pos;
+  };
+  std::vector<Back> back;
   void init() {
     memo.assign(kids.size(), std::nullopt);
     busy.assign(kids.size(), 0);
@@ -62,6 +73,17 @@ std::string sha256_hex32(std::string_view s) {
   return out;
 }
 
+// A pkg id and its peers' segments: sorted as strings, in parentheses; a body over 1000 bytes
+// becomes the first 32 hex digits of its sha256.
+std::string join_key(const std::string& id, std::vector<std::string> parts) {
+  if (parts.empty()) return id;
+  std::sort(parts.begin(), parts.end());
+  std::string body;
+  for (auto& x : parts) body += (body.empty() ? "" : ")(") + x;
+  if (body.size() > 1000) return id + "(" + sha256_hex32(body) + ")";
+  return id + "(" + body + ")";
+}
+
 // pnpm's peer-range check with prerelease tolerance: 1.0.0-rc satisfies what 1.0.0 does.
 bool peer_satisfied(const Version& v, const std::string& range) {
   if (range == "*" || range.empty()) return true;
@@ -82,7 +104,18 @@ struct PeerWalk {
   // Edges to a peer whose key was not final yet (a peer cycle): patched when it is.
   std::map<std::pair<const Scope*, size_t>, std::vector<std::pair<std::string, size_t>>> fixups;
 
-  PeerWalk(const ResolvedTree& t, bool rec) : tree(t), record(rec), cache(t.packages.size()) { compute_pure(); }
+  std::vector<size_t> scc;        // per package: its component in the children graph
+  // Canonical occurrences of cut edges' targets, one scope each (walked at the level of the
+  // importer that first cut an edge to them; their missing peers are not reported, as pnpm's
+  // in_canonical_drain).
+  std::vector<std::unique_ptr<Scope>> canon;
+  std::map<size_t, size_t> canon_index;  // package -> index in `canon`
+  size_t canon_walked = 0;
+
+  PeerWalk(const ResolvedTree& t, bool rec) : tree(t), record(rec), cache(t.packages.size()) {
+    compute_pure();
+    compute_scc();
+  }
 
   void compute_pure() {
     pure.assign(tree.packages.size(), 1);
@@ -100,8 +133,22 @@ struct PeerWalk {
     }
   }
 
+  // pnpm's canonical cycle gate (resolve_peers/walker.rs cuts_cycle_edge): inside one
+  // strongly connected component of the children graph, an edge to a package whose id is
+  // not later in string order is cut, the same way at every occurrence. A cut edge is still
+  // a dependency of the snapshot, but it points at the target's one canonical occurrence,
+  // walked at the importer's level, and gives its parent neither peers nor a provider.
+  bool cut(size_t pkg, size_t child) const {
+    return scc[pkg] == scc[child] && tree.packages[child].id() <= tree.packages[pkg].id();
+  }
+  void compute_scc();
+  Provider canonical(size_t pkg);
+  void drain_canonical(Scope& importer);
+  Scope* importer_scope = nullptr;  // the importer being walked
+
   Provider lookup(Scope* s, const std::string& name) const {
     for (; s; s = s->up) {
+      if (!s->provides) continue;
       for (size_t i = 0; i < s->kids.size(); ++i)
         if (s->kids[i].first.str() == name) return {s, i};
       for (size_t i = 0; i < s->kids.size(); ++i)
@@ -110,14 +157,30 @@ struct PeerWalk {
     return {};
   }
 
+  // A provider still being walked (an ancestor, or a peer cycle) has no key yet: it is
+  // named by a token, which finalize() replaces by its key.
   std::string path_of(Provider p) {
-    if (p.scope->busy[p.idx]) return tree.packages[p.scope->kids[p.idx].second].id();  // a peer cycle
-    return resolve(*p.scope, p.idx).dep_path;
+    if (!p.scope->busy[p.idx]) return resolve(*p.scope, p.idx).dep_path;
+    auto [it, fresh] = token_of.try_emplace({p.scope, p.idx}, "");
+    if (fresh) it->second = "\x01" + std::to_string(token_key.size() + token_of.size()) + "\x01";
+    return it->second;
   }
+
+  // What a provisional key is made of, for finalize(): the package and each peer's
+  // provider, as its provisional key or a token.
+  struct KeyRecord {
+    size_t pkg;
+    std::vector<std::pair<std::string, std::string>> peers;
+  };
+  std::unordered_map<std::string, KeyRecord> records;
+  std::map<std::pair<const Scope*, size_t>, std::string> token_of;  // busy occurrence -> its token
+  std::unordered_map<std::string, std::string> token_key;            // token -> provisional key
+  void finalize();
 
   void record_pure(size_t pkg);
   std::optional<OccResult> from_cache(Scope& s, size_t pkg);
   const OccResult& resolve(Scope& s, size_t k);
+  OccResult compute(Scope& s, size_t k);
   OccResult walk(Scope& s, size_t k);
   std::string key_for(size_t pkg, const std::map<std::string, Provider>& peers, const Scope& s, size_t k);
   std::string segment(Provider p, const Scope& s, size_t k);
@@ -157,29 +220,36 @@ std::optional<OccResult> PeerWalk::from_cache(Scope& s, size_t pkg) {
 
 const OccResult& PeerWalk::resolve(Scope& s, size_t k) {
   if (s.memo[k]) return *s.memo[k];
+  s.memo[k] = compute(s, k);
+  if (auto t = token_of.find({&s, k}); t != token_of.end()) {
+    token_key[t->second] = s.memo[k]->dep_path;
+    token_of.erase(t);  // a later scope may reuse this address
+  }
+  // Edges recorded while this occurrence's key was not final (a peer cycle, a cut edge).
+  if (auto f = fixups.find({&s, k}); f != fixups.end()) {
+    for (auto& [node, edge] : f->second) out.nodes[node].edges[edge].dep_path = s.memo[k]->dep_path;
+    fixups.erase(f);
+  }
+  return *s.memo[k];
+}
+
+OccResult PeerWalk::compute(Scope& s, size_t k) {
   size_t pkg = s.kids[k].second;
   if (pure[pkg]) {
     record_pure(pkg);
-    s.memo[k] = OccResult{tree.packages[pkg].id(), {}, {}};
-    return *s.memo[k];
+    return OccResult{tree.packages[pkg].id(), {}, {}};
   }
   s.busy[k] = 1;  // before the cache check too: it resolves providers, which may need this one
   if (auto hit = from_cache(s, pkg)) {
     s.busy[k] = 0;
-    s.memo[k] = std::move(*hit);
-    return *s.memo[k];
+    return std::move(*hit);
   }
   OccResult r = walk(s, k);
   s.busy[k] = 0;
-  if (auto f = fixups.find({&s, k}); f != fixups.end()) {
-    for (auto& [node, edge] : f->second) out.nodes[node].edges[edge].dep_path = r.dep_path;
-    fixups.erase(f);
-  }
   CacheEntry c{r, {}};
   for (auto& [name, p] : r.external) c.provider_path[name] = path_of(p);
   cache[pkg].push_back(std::move(c));
-  s.memo[k] = std::move(r);
-  return *s.memo[k];
+  return r;
 }
 
 void merge_missing(std::map<std::string, MissingPeer>& into, const std::map<std::string, MissingPeer>& from) {
@@ -211,11 +281,7 @@ std::string PeerWalk::key_for(size_t pkg, const std::map<std::string, Provider>&
   if (peers.empty()) return id;
   std::vector<std::string> parts;
   for (auto& [name, p] : peers) parts.push_back(segment(p, s, k));
-  std::sort(parts.begin(), parts.end());
-  std::string body;
-  for (auto& x : parts) body += (body.empty() ? "" : ")(") + x;
-  if (body.size() > 1000) return id + "(" + sha256_hex32(body) + ")";
-  return id + "(" + body + ")";
+  return join_key(id, parts);
 }
 
 OccResult PeerWalk::walk(Scope& s, size_t k) {
@@ -223,16 +289,20 @@ OccResult PeerWalk::walk(Scope& s, size_t k) {
   const ResolvedPackage& P = tree.packages[pkg];
   Scope c;
   c.up = &s;
-  c.chain = s.chain;
-  c.chain.push_back(pkg);
+  OccResult r;
   for (auto& e : P.children) {
     if (e.target == SIZE_MAX) continue;  // dropped (the walk is still running)
-    if (e.target == pkg || closes_second_lap(c.chain, pkg, e.target)) continue;  // a cycle's second lap
+    if (e.target == pkg) continue;  // a self-dependency
+    // test/resolve/cases/peers-cycle-optional: `reg@1.0.0`, whose child `core` is cut, has
+    // no suffix though `core` takes a peer from above.
+    if (cut(pkg, e.target)) {
+      c.back.push_back({e.alias, canonical(e.target), e.optional, c.kids.size() + c.back.size()});
+      continue;
+    }
     c.kids.emplace_back(e.alias, e.target);
     c.optional.push_back(e.optional);
   }
   c.init();
-  OccResult r;
   std::map<std::string, Provider> all;
   for (size_t j = 0; j < c.kids.size(); ++j) {
     const OccResult& cr = resolve(c, j);
@@ -258,6 +328,11 @@ OccResult PeerWalk::walk(Scope& s, size_t k) {
   all.erase(P.name.str());
   r.external = all;
   r.dep_path = key_for(pkg, all, s, k);
+  if (record && !all.empty() && !records.count(r.dep_path)) {
+    KeyRecord kr{pkg, {}};
+    for (auto& [name, p] : all) kr.peers.emplace_back(name, path_of(p));
+    records.emplace(r.dep_path, std::move(kr));
+  }
   if (record) record_node(r, pkg, c, own);
   return r;
 }
@@ -276,13 +351,171 @@ void PeerWalk::record_node(const OccResult& r, size_t pkg, const Scope& c, const
   if (!fresh) return;  // the first (shallowest) occurrence's edges stand
   n.pkg = pkg;
   for (auto& [name, p] : r.external) n.resolved_peer_names.insert(name);
-  for (size_t j = 0; j < c.kids.size(); ++j) n.edges.push_back({c.kids[j].first, c.memo[j]->dep_path, c.optional[j] != 0});
+  for (size_t j = 0, b = 0; j < c.kids.size() || b < c.back.size();) {
+    if (b < c.back.size() && c.back[b].pos == j + b) {
+      // The canonical occurrence is walked after the importer's tree: its key is written
+      // when it is final.
+      auto& back = c.back[b++];
+      const auto& memo = back.at.scope->memo[back.at.idx];
+      if (!memo) fixups[{back.at.scope, back.at.idx}].emplace_back(r.dep_path, n.edges.size());
+      n.edges.push_back({back.alias, memo ? memo->dep_path : tree.packages[back.at.scope->kids[back.at.idx].second].id(),
+                         back.optional});
+      continue;
+    }
+    n.edges.push_back({c.kids[j].first, c.memo[j]->dep_path, c.optional[j] != 0});
+    ++j;
+  }
   for (auto& peer : P.peers)
     if (auto o = own.find(peer.name); o != own.end()) {
       Provider p = o->second;
       if (p.scope->busy[p.idx]) fixups[{p.scope, p.idx}].emplace_back(r.dep_path, n.edges.size());
       n.edges.push_back({*PkgName::parse(peer.name), path_of(p), peer.optional});
     }
+}
+
+// Tarjan's strongly connected components, iteratively (a chain of a thousand packages must
+// not become a thousand stack frames): the component of each node.
+std::vector<size_t> scc_ids(const std::vector<std::vector<size_t>>& adj) {
+  size_t n = adj.size(), next = 0, comps = 0;
+  std::vector<size_t> index(n, SIZE_MAX), low(n, 0), stack, comp(n, SIZE_MAX);
+  std::vector<char> on(n, 0);
+  std::vector<std::pair<size_t, size_t>> frames;  // (node, next successor)
+  auto enter = [&](size_t v) {
+    index[v] = low[v] = next++;
+    stack.push_back(v), on[v] = 1;
+    frames.push_back({v, 0});
+  };
+  for (size_t root = 0; root < n; ++root) {
+    if (index[root] != SIZE_MAX) continue;
+    enter(root);
+    while (!frames.empty()) {
+      size_t v = frames.back().first;
+      if (size_t& i = frames.back().second; i < adj[v].size()) {
+        size_t w = adj[v][i++];
+        if (index[w] == SIZE_MAX) enter(w);
+        else if (on[w]) low[v] = std::min(low[v], index[w]);
+        continue;
+      }
+      frames.pop_back();
+      if (!frames.empty()) low[frames.back().first] = std::min(low[frames.back().first], low[v]);
+      if (low[v] != index[v]) continue;
+      for (size_t w = SIZE_MAX; w != v;) {
+        w = stack.back();
+        stack.pop_back(), on[w] = 0;
+        comp[w] = comps;
+      }
+      ++comps;
+    }
+  }
+  return comp;
+}
+
+void PeerWalk::compute_scc() {
+  std::vector<std::vector<size_t>> adj(tree.packages.size());
+  for (size_t i = 0; i < adj.size(); ++i)
+    for (auto& e : tree.packages[i].children)
+      if (e.target != SIZE_MAX) adj[i].push_back(e.target);
+  scc = scc_ids(adj);
+}
+
+// pnpm's cyclic_peer_names: names in a cycle of the graph "package name -> the names of the
+// peers its occurrences take from above" (a self-loop counts).
+std::set<std::string> cyclic_names(const std::vector<std::pair<std::string, std::vector<std::string>>>& edges) {
+  std::map<std::string, size_t> id;
+  auto of = [&](const std::string& n) { return id.try_emplace(n, id.size()).first->second; };
+  std::vector<std::pair<size_t, size_t>> pairs;
+  for (auto& [from, tos] : edges)
+    for (auto& to : tos) pairs.push_back({of(from), of(to)});
+  std::vector<std::vector<size_t>> adj(id.size());
+  for (auto& [a, b] : pairs) adj[a].push_back(b);
+  auto comp = scc_ids(adj);
+  std::vector<size_t> size(id.size(), 0);
+  for (size_t c : comp) ++size[c];
+  std::set<std::string> out;
+  for (auto& [name, i] : id)
+    if (size[comp[i]] > 1 || std::find(adj[i].begin(), adj[i].end(), i) != adj[i].end()) out.insert(name);
+  return out;
+}
+
+// pnpm's build_final_dep_paths (resolve_peers/finalize.rs): every key is rebuilt with each
+// peer's own final key, except a peer in the same strongly connected component of the peer
+// graph as the occurrence, or whose name is in a cycle of names: that one is name@version.
+// (test/resolve/cases/peers-parent: `helper` peers on its parent `core`, which was still
+// being walked when `helper`'s provisional key was made.)
+void PeerWalk::finalize() {
+  auto target = [&](const std::string& ref) -> std::string {
+    auto t = token_key.find(ref);
+    return t == token_key.end() ? ref : t->second;
+  };
+  std::vector<std::string> keys;
+  for (auto& [k, r] : records) keys.push_back(k);
+  std::sort(keys.begin(), keys.end());
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < keys.size(); ++i) index[keys[i]] = i;
+  std::vector<std::vector<size_t>> adj(keys.size());
+  std::vector<std::pair<std::string, std::vector<std::string>>> name_edges;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const KeyRecord& r = records.at(keys[i]);
+    name_edges.push_back({tree.packages[r.pkg].name.str(), {}});
+    for (auto& [name, ref] : r.peers) {
+      name_edges.back().second.push_back(name);
+      if (auto it = index.find(target(ref)); it != index.end()) adj[i].push_back(it->second);
+    }
+  }
+  auto comp = scc_ids(adj);
+  auto cyclic = cyclic_names(name_edges);
+  std::unordered_map<std::string, std::string> done;
+  std::set<std::string> visiting;
+  std::function<std::string(const std::string&)> render = [&](const std::string& key) -> std::string {
+    if (auto d = done.find(key); d != done.end()) return d->second;
+    auto it = index.find(key);
+    if (it == index.end() || !visiting.insert(key).second) return key;
+    const KeyRecord& r = records.at(key);
+    std::vector<std::string> parts;
+    for (auto& [name, ref] : r.peers) {
+      std::string p = target(ref);
+      auto pi = index.find(p);
+      std::string pair = pi == index.end() ? p : tree.packages[records.at(p).pkg].id();
+      bool collapse = (pi != index.end() && comp[pi->second] == comp[it->second]) || cyclic.count(name);
+      parts.push_back(collapse ? pair : render(p));
+    }
+    visiting.erase(key);
+    return done[key] = join_key(tree.packages[r.pkg].id(), parts);
+  };
+  auto final_of = [&](const std::string& ref) { return render(target(ref)); };
+  std::map<std::string, GraphNode> nodes;
+  for (auto& [k, n] : out.nodes) {
+    for (auto& e : n.edges) e.dep_path = final_of(e.dep_path);
+    auto [at, fresh] = nodes.try_emplace(final_of(k), std::move(n));
+    if (fresh) continue;
+    at->second.transitive_peers.insert(n.transitive_peers.begin(), n.transitive_peers.end());
+  }
+  out.nodes = std::move(nodes);
+  for (auto& d : out.direct)
+    for (auto& p : d)
+      if (!p.empty()) p = final_of(p);
+}
+
+Provider PeerWalk::canonical(size_t pkg) {
+  auto [it, fresh] = canon_index.try_emplace(pkg, canon.size());
+  if (fresh) {
+    auto sc = std::make_unique<Scope>();
+    sc->up = importer_scope;
+    sc->provides = false;
+    sc->kids.emplace_back(tree.packages[pkg].name, pkg);
+    sc->optional.push_back(0);
+    sc->init();
+    canon.push_back(std::move(sc));
+  }
+  return {canon[it->second].get(), 0};
+}
+
+// After an importer's tree: its canonical occurrences, which may cut edges to more.
+void PeerWalk::drain_canonical(Scope& importer) {
+  for (; canon_walked < canon.size(); ++canon_walked) {
+    Scope& sc = *canon[canon_walked];
+    if (sc.up == &importer) resolve(sc, 0);
+  }
 }
 
 PeerGraph run(const ResolvedTree& tree, bool record) {
@@ -304,14 +537,17 @@ PeerGraph run(const ResolvedTree& tree, bool record) {
       slot.push_back(k);
     }
     sc->init();
+    w.importer_scope = sc.get();
     w.out.direct[i].assign(tree.importers[i].deps.size(), "");
     for (size_t k = 0; k < sc->kids.size(); ++k) {
       const OccResult& r = w.resolve(*sc, k);
       w.out.direct[i][slot[k]] = r.dep_path;
       merge_missing(w.out.missing[i], r.missing);
     }
+    w.drain_canonical(*sc);
     if (i == 0 && tree.importers[i].id.is_root()) root = std::move(sc);
   }
+  if (record) w.finalize();
   return std::move(w.out);
 }
 

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "compat.hpp"
+#include "prefetch.hpp"
 #include "walk_internal.hpp"
 
 namespace tarn::resolve {
@@ -153,7 +154,7 @@ struct Walk {
   std::vector<std::string> parent_path(size_t occ) const;
   std::vector<Seed> importer_seeds(size_t project, size_t importer);
   Result<std::string> link_target(size_t project, const WantedSpec& ws) const;
-  bool hoist_round(size_t importer);
+  bool hoist_round(size_t importer, bool optional_peers);
   std::string hoisted_spec(const std::string& name, const std::string& range, const std::vector<Range>& all) const;
 };
 
@@ -262,14 +263,24 @@ std::optional<size_t> Walk::settle(const Seed& s, const std::string& owner) {
   return std::nullopt;
 }
 
+// pnpm's peer_shadowed_dependencies: with autoInstallPeers, a dependency that is also a
+// required peer is dropped for the peer. An optional peer does not shadow it
+// (test/resolve/cases/peers-shadowed: ajv-formats@3.0.1 keeps `ajv` as a dependency).
+std::set<std::string> peer_shadowed(const PackageVersion& pv, bool auto_install) {
+  std::set<std::string> out;
+  if (!auto_install) return out;
+  for (auto& [n, r] : pv.peer_dependencies)
+    if (std::find(pv.optional_peers.begin(), pv.optional_peers.end(), n) == pv.optional_peers.end()) out.insert(n);
+  return out;
+}
+
 // pnpm's extract_peer_dependencies: peers the package does not also depend on itself.
 std::vector<ResolvedPackage::Peer> own_peers(const PkgName& name, const PackageVersion& pv, bool auto_install) {
   std::set<std::string> own{name.str()};
   for (auto& [n, r] : pv.optional_dependencies) own.insert(n);
-  std::set<std::string> peer_names;
-  for (auto& [n, r] : pv.peer_dependencies) peer_names.insert(n);
+  std::set<std::string> shadowed = peer_shadowed(pv, auto_install);
   for (auto& [n, r] : pv.dependencies)
-    if (!(auto_install && peer_names.count(n))) own.insert(n);  // peer-shadowed names stay peers
+    if (!shadowed.count(n)) own.insert(n);
   std::map<std::string, ResolvedPackage::Peer> out;
   for (auto& [n, r] : pv.peer_dependencies)
     if (!own.count(n)) out[n] = {n, r, false};
@@ -316,11 +327,10 @@ std::vector<Seed> Walk::children_seeds(size_t occ) {
   size_t pkg = occs[occ].pkg;
   const PackageVersion& pv = *tree.packages[pkg].meta;
   std::set<std::string> bundled(pv.bundled_dependencies.begin(), pv.bundled_dependencies.end());
-  std::set<std::string> peers;
-  for (auto& [n, r] : pv.peer_dependencies) peers.insert(n);
+  std::set<std::string> shadowed = peer_shadowed(pv, in.auto_install_peers);
   std::vector<std::tuple<std::string, std::string, bool>> kids;
   for (auto& [n, r] : pv.dependencies)
-    if (!pv.bundle_all && !bundled.count(n) && !(in.auto_install_peers && peers.count(n))) kids.emplace_back(n, r, false);
+    if (!pv.bundle_all && !bundled.count(n) && !shadowed.count(n)) kids.emplace_back(n, r, false);
   for (auto& [n_, r] : pv.optional_dependencies) {
     const std::string& n = n_;  // clang 14 cannot capture a structured binding
     if (bundled.count(n)) continue;
@@ -504,15 +514,16 @@ std::string Walk::hoisted_spec(const std::string& name, const std::string& range
   return spec;
 }
 
-// One round of pnpm's auto-install-peers for importer `i`: every peer that nothing
-// provides becomes a dependency of the importer (not written under importers:). Optional
-// peers only take a version already in the graph.
-bool Walk::hoist_round(size_t i) {
+// One round of pnpm's auto-install-peers for importer `i`: every required peer that
+// nothing provides becomes a dependency of the importer (not written under importers:); or,
+// in an optional round, every optional one that a version already in the graph satisfies.
+bool Walk::hoist_round(size_t i, bool optional_peers) {
   auto missing = discover_missing_peers(tree, i);
   std::vector<Seed> seeds;
   auto& deps = tree.importers[i].deps;
   for (auto& [name_, mp] : missing) {
     const std::string& name = name_;  // clang 14 cannot capture a structured binding
+    if (mp.required() == optional_peers) continue;
     if (std::any_of(deps.begin(), deps.end(), [&](auto& d) { return d.alias.str() == name; })) continue;
     std::string spec;
     std::vector<Range> also;
@@ -577,10 +588,30 @@ Result<std::string> Walk::link_target(size_t project, const WantedSpec& ws) cons
                                                     " inside the workspace");
 }
 
+// Every project's registry dependencies start the speculative prefetch (prefetch.hpp).
+void start_prefetch(MetadataPrefetch& prefetch, const ResolveInput& in) {
+  for (auto& p : in.projects) {
+    const Manifest& m = p.manifest;
+    for (auto* group : {&m.dependencies, &m.dev_dependencies, &m.optional_dependencies, &m.peer_dependencies}) {
+      if (group == &m.peer_dependencies && !in.auto_install_peers) continue;
+      for (auto& [n, spec] : *group) {
+        auto name = PkgName::parse(n);
+        if (!name) continue;
+        if (auto ws = WantedSpec::parse(*name, spec)) prefetch.want(*ws, group == &m.optional_dependencies);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& source) {
-  Walk w(in, source);
+  SharedSource shared(source);
+  Walk w(in, shared);
+  PickOptions guess;
+  if (in.minimum_release_age && in.minimum_release_age->count() > 0) guess.published_by = in.now - *in.minimum_release_age;
+  MetadataPrefetch prefetch(shared, guess, in.auto_install_peers);
+  start_prefetch(prefetch, in);
   std::vector<size_t> order(in.projects.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return in.projects[a].id < in.projects[b].id; });
@@ -589,14 +620,29 @@ Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& sourc
     w.seed_prefs = w.seeds_by_project[order[k]];
     w.extend(k, w.importer_seeds(order[k], k));
   }
-  if (w.errs.empty() && in.auto_install_peers)
+  // pnpm's resolve_workspace: each importer hoists required peers until none is left; then
+  // optional peers take a version the graph already has (react-app: debug's optional
+  // supports-color can pick a version a required hoist brought in), and required rounds
+  // run again, until no optional peer is hoisted.
+  auto required = [&] {
+    for (size_t k = 0; k < order.size() && w.errs.empty(); ++k) {
+      w.seed_prefs = w.seeds_by_project[order[k]];
+      while (w.errs.empty() && w.hoist_round(k, false)) {
+      }
+    }
+  };
+  if (w.errs.empty() && in.auto_install_peers) {
+    required();
     for (bool again = true; again && w.errs.empty();) {
       again = false;
       for (size_t k = 0; k < order.size(); ++k) {
         w.seed_prefs = w.seeds_by_project[order[k]];
-        again |= w.hoist_round(k);
+        again |= w.hoist_round(k, true);
       }
+      if (again) required();
     }
+  }
+  prefetch.stop();
   // Wait for every request still in flight: callbacks reference the walk.
   for (auto& name : w.requested) w.wait_doc(name);
   if (!w.errs.empty()) return w.errs.merged("resolving dependencies");

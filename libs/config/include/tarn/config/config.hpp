@@ -1,6 +1,7 @@
 #pragma once
 // Settings that shape an install, merged pnpm's way: ~/.npmrc < project .npmrc <
 // pnpm-workspace.yaml < command-line flags.
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -97,6 +98,32 @@ struct Settings {
   unsigned fetch_retries = 2, fetch_retry_factor = 10;
   unsigned long fetch_retry_mintimeout = 10'000, fetch_retry_maxtimeout = 60'000, fetch_timeout = 60'000;
 
+  // Proxy keys as written (pnpm 12's ProxyKeys): a later layer that names a key replaces
+  // it, even with a value that reads as unset ("", "false", "null"), so the cascade then
+  // falls through to other keys and the environment, never to a lower layer of the key.
+  // In .npmrc: https-proxy, http-proxy, proxy, no-proxy / noproxy (one slot);
+  // in pnpm-workspace.yaml: httpsProxy, httpProxy, proxy, noProxy, noproxy.
+  struct ProxyKeys {
+    std::optional<std::string> https_proxy, http_proxy, legacy_proxy, no_proxy, noproxy;
+  };
+  ProxyKeys proxy_keys;
+  // HTTPS_PROXY / https_proxy, HTTP_PROXY / http_proxy, PROXY / proxy (in legacy_proxy),
+  // NO_PROXY / no_proxy: read by load_settings, upper case first, as pnpm 12 does.
+  ProxyKeys proxy_env;
+  struct Proxy {
+    std::string https, http;  // proxy URLs for https:// and http:// targets; empty: direct
+    std::string no_proxy;     // raw list ("a.com,.b.org") or "true"; empty: no bypass
+  };
+  Proxy proxy() const;  // pnpm 12's proxy cascade over proxy_keys and proxy_env
+  // strict-ssl (pnpm default true: only the literal "true"/"false" change it); ca (inline
+  // PEM; ca[]= repeats) and cafile (a PEM bundle, absolute; a missing file is ignored, as
+  // pnpm 12 ignores it). pnpm 12 adds these CAs to the default roots.
+  bool strict_ssl = true;
+  std::vector<std::string> ca;
+  std::string cafile;
+  // The PEM certificates to trust besides the default roots: `ca` entries, then cafile's.
+  std::vector<std::string> ca_certs() const;
+
   const std::string& registry_for(const PkgName& name) const;
   // The Authorization header for `url`: the credentials of the longest configured
   // //host/path/ prefix of it ("Bearer <token>" or "Basic <base64>"), if any. Sent only
@@ -128,5 +155,12 @@ std::string default_cache_dir();
 
 // npm_config_* and pnpm_config_* variables of `envp` as .npmrc lines ("store-dir=...").
 std::string environment_npmrc(char** envp);
+
+// The .npmrc and pnpm-workspace.yaml proxy and TLS keys (network.cpp); true when `key` is one.
+bool apply_network_setting(Settings& s, const std::string& key, const std::string& val, const std::string& base_dir,
+                           bool& reset_ca);
+// Reads HTTPS_PROXY, HTTP_PROXY, PROXY and NO_PROXY (then their lower-case forms) into
+// s.proxy_env; `get` is getenv or a test's table.
+void read_proxy_env(Settings& s, const std::function<const char*(const char*)>& get);
 
 }  // namespace tarn

@@ -58,6 +58,9 @@ enum class Code : uint8_t {
   FetchStatus,  // printed as ERR_PNPM_FETCH_<HTTP status>
   FetchFailed,
   FetchTimeout,
+  InvalidProxy,
+  ProxyConnect,
+  TlsVerify,
   TarballTooLarge,
   TarballIntegrity,
   InvalidIntegrity,

@@ -56,6 +56,22 @@ struct Response {
 using Callback = std::function<void(Result<Body>&&)>;
 using ResponseCallback = std::function<void(Result<Response>&&)>;
 
+// How requests reach their origin and whom they trust: pnpm's https-proxy / http-proxy /
+// no-proxy (already cascaded with the environment: Settings::proxy()) and strict-ssl / ca /
+// cafile (Settings::ca_certs()).
+struct NetworkOptions {
+  // "http://user:pass@host:port" (no scheme: http:// is assumed, as pnpm does); empty:
+  // direct. HTTPS targets tunnel through CONNECT; HTTP targets send the absolute URI.
+  std::string https_proxy, http_proxy;
+  // Hosts that bypass both proxies, comma-separated ("npmjs.org" covers its subdomains),
+  // or "true" for all of them.
+  std::string no_proxy;
+  // false: no certificate or host name check (pnpm's strict-ssl=false).
+  bool strict_ssl = true;
+  // PEM certificates trusted besides the default roots (pnpm 12 adds, does not replace).
+  std::vector<std::string> ca;
+};
+
 // Defaults are pnpm's (fetch-retries, fetch-retry-*, fetch-timeout), except where noted.
 struct FetcherOptions {
   // How many requests run at once, each on its own keep-alive connection.
@@ -78,6 +94,9 @@ struct FetcherOptions {
   // that keeps flowing never times out.
   std::chrono::milliseconds fetch_timeout{60'000};
   unsigned max_redirects = 10;  // reqwest's default, which pnpm 12 uses
+  // Proxies and certificates. A proxy URL or CA that does not parse fails every request
+  // (ERR_PNPM_INVALID_PROXY, ERR_TARN_CONFIG), as pnpm 12 fails to build its client.
+  NetworkOptions network = {};
 };
 
 class Fetcher {
@@ -128,5 +147,10 @@ struct Url {
   std::string origin() const { return (tls ? "https://" : "http://") + host + ":" + port; }
 };
 Result<Url> parse_url(std::string_view url);
+
+// pnpm 12's no-proxy rule (exposed for tests): `host` bypasses the proxy when an entry's
+// dot-separated labels are a suffix of its labels ("npmjs.org" covers "registry.npmjs.org",
+// not "evilnpmjs.org"), or the list is "true".
+bool no_proxy_matches(std::string_view no_proxy, std::string_view host);
 
 }  // namespace tarn::net
