@@ -256,3 +256,28 @@ TEST_CASE("pnpm-workspace.yaml proxy keys: httpsProxy, httpProxy, noProxy") {
   CHECK(p.http == "http://yamlh:2");
   CHECK(p.no_proxy == "a.org");
 }
+
+TEST_CASE("pnpm-workspace.yaml: catalogs and packageExtensions (with pnpm's checksum)") {
+  Settings s;
+  REQUIRE(apply_workspace_yaml(s, "catalog:\n  a: ^1.0.0\ncatalogs:\n  next:\n    a: ^2.0.0\n", "/w/pnpm-workspace.yaml"));
+  CHECK(s.catalogs.at("default").at("a") == "^1.0.0");
+  CHECK(s.catalogs.at("next").at("a") == "^2.0.0");
+  CHECK_FALSE(s.package_extensions_checksum);
+  Settings twice;
+  auto r = apply_workspace_yaml(twice, "catalog:\n  a: '1'\ncatalogs:\n  default:\n    a: '2'\n", "/w/pnpm-workspace.yaml");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Code::InvalidCatalogsConfiguration);
+  // pnpm 12.21 wrote this checksum for this map (test/resolve/cases/package-extensions);
+  // key order in the file does not matter, an extra field does.
+  std::string ext = test::read_file(std::string(TARN_SOURCE_DIR) + "/test/resolve/cases/package-extensions/project/pnpm-workspace.yaml");
+  Settings e;
+  REQUIRE(apply_workspace_yaml(e, ext, "/w/pnpm-workspace.yaml"));
+  CHECK(e.package_extensions_checksum == "sha256-zO3Tux4rpmLX9ZEYBjmJM54pXe84A+Q+b+dZ4ADEV1w=");
+  REQUIRE(e.package_extensions.size() == 3);
+  CHECK(e.package_extensions[0].selector == "host@1");
+  CHECK(e.package_extensions[0].peer_dependencies_meta->at("react") == std::optional<bool>(true));
+  Settings other;
+  REQUIRE(apply_workspace_yaml(other, ext + "  extra:\n    dependencies: {}\n", "/w/pnpm-workspace.yaml"));
+  CHECK(other.package_extensions_checksum);
+  CHECK(other.package_extensions_checksum != e.package_extensions_checksum);
+}

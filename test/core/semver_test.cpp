@@ -677,3 +677,21 @@ TEST_CASE("semver_satisfies answers as pnpm's engines check (includePrerelease)"
     CHECK(semver_satisfies(r.version, r.range) == r.ok);
   }
 }
+
+TEST_CASE("Range::intersects: some version satisfies both (pnpm's override target match)") {
+  struct Row {
+    const char *a, *b;
+    bool want;
+  };
+  for (auto& r : {Row{"^1", "~1.1", true}, Row{"^1.0.0", "^2.0.0", false}, Row{"<1.0.0", ">=1.0.0", false},
+                  Row{"<=1.0.0", ">=1.0.0", true}, Row{"1.2.3", "^1.2.0", true}, Row{"1.2.3", "1.2.4", false},
+                  Row{"*", "^5", true}, Row{"^1 || ^3", "3.1.0", true}, Row{"^1 || ^3", "2.x", false},
+                  Row{">1.0.0 <1.0.1", "1.0.0", false}}) {
+    CAPTURE(r.a, r.b);
+    auto a = Range::parse(r.a), b = Range::parse(r.b);
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(a->intersects(*b) == r.want);
+    CHECK(b->intersects(*a) == r.want);
+  }
+}

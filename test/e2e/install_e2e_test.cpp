@@ -1009,15 +1009,32 @@ TEST_CASE("engines: a package the host's node cannot run is installed with pnpm'
   }
 }
 
-TEST_CASE("frozen check: settings the lockfile records must match the project's (overrides, autoInstallPeers)") {
+TEST_CASE("frozen check: settings the lockfile records must match the project's (catalogs, overrides, packageExtensions, autoInstallPeers)") {
   struct Row {
     std::string workspace_yaml, lock_prefix;
-    std::string expect;
+    std::string expect, code = "ERR_PNPM_LOCKFILE_CONFIG_MISMATCH";
   };
+  const std::string ext = "packageExtensions:\n  beta:\n    dependencies:\n      alpha: ^1.0.0\n";
   for (auto& row : {Row{"overrides:\n  beta: 1.0.0\n", "", "\"overrides\" configuration doesn't match"},
                     Row{"", "overrides:\n  beta: 1.0.0\n\n", "\"overrides\" configuration doesn't match"},
                     Row{"autoInstallPeers: false\n", "", "\"settings.autoInstallPeers\" configuration"},
-                    Row{"overrides:\n  beta: 1.0.0\n", "overrides:\n  beta: 1.0.0\n\n", ""}}) {
+                    Row{"overrides:\n  beta: 1.0.0\n", "overrides:\n  beta: 1.0.0\n\n", ""},
+                    // $name and catalog: values compare resolved, as the lockfile records them.
+                    Row{"catalog:\n  gamma: 2.0.0\noverrides:\n  beta: $alpha\n  gamma: 'catalog:'\n",
+                        "overrides:\n  beta: ^1.0.0\n  gamma: 1.0.0\n\n", "\"overrides\" configuration doesn't match"},
+                    Row{"catalog:\n  gamma: 1.0.0\noverrides:\n  beta: $alpha\n  gamma: 'catalog:'\n",
+                        "overrides:\n  beta: ^1.0.0\n  gamma: 1.0.0\n\n", ""},
+                    Row{"overrides:\n  beta: $nothing\n", "", "Cannot resolve version $nothing in overrides",
+                        "ERR_PNPM_CANNOT_RESOLVE_OVERRIDE_VERSION"},
+                    // A catalog entry the lockfile recorded with another specifier.
+                    Row{"catalog:\n  beta: ^2.0.0\n", "catalogs:\n  default:\n    beta:\n      specifier: ^1.0.0\n      version: 1.0.0\n\n",
+                        "\"catalogs\" configuration doesn't match"},
+                    Row{"catalog:\n  beta: ^1.0.0\n", "catalogs:\n  default:\n    beta:\n      specifier: ^1.0.0\n      version: 1.0.0\n\n", ""},
+                    Row{ext, "", "\"packageExtensionsChecksum\" configuration doesn't match"},
+                    Row{"", "packageExtensionsChecksum: sha256-x\n\n", "\"packageExtensionsChecksum\" configuration"},
+                    // The importer's specifiers are the overridden ones.
+                    Row{"overrides:\n  alpha: 1.0.0\n", "overrides:\n  alpha: 1.0.0\n\n", "lockfile has \"^1.0.0\", package.json has \"1.0.0\"",
+                        "ERR_PNPM_OUTDATED_LOCKFILE"}}) {
     CAPTURE(row.workspace_yaml, row.lock_prefix);
     World w;
     std::string lock = w.lockfile();
@@ -1028,10 +1045,40 @@ TEST_CASE("frozen check: settings the lockfile records must match the project's 
     INFO(r.output);
     CHECK(r.status == (row.expect.empty() ? 0 : 1));
     if (!row.expect.empty()) {
-      CHECK(r.output.find("ERR_PNPM_LOCKFILE_CONFIG_MISMATCH") != std::string::npos);
+      CHECK(r.output.find(row.code) != std::string::npos);
       CHECK(r.output.find(row.expect) != std::string::npos);
     }
   }
+}
+
+TEST_CASE("frozen check: a lockfile whose importer has the overridden specifier is up to date") {
+  // pnpm 12.21 compares the importers with package.json after overrides (its frozen install
+  // of test/resolve/cases/overrides' own lockfile skips resolution).
+  World w;
+  std::string lock = w.lockfile();
+  auto at = lock.find("      alpha:\n        specifier: ^1.0.0");
+  REQUIRE(at != std::string::npos);
+  lock.replace(lock.find("^1.0.0", at), 6, "1.0.0");
+  lock.insert(lock.find("importers:"), "overrides:\n  alpha: 1.0.0\n\n");
+  write_file(w.project + "/pnpm-lock.yaml", lock);
+  write_file(w.project + "/pnpm-workspace.yaml", "overrides:\n  alpha: 1.0.0\n");
+  auto r = w.install();
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("Lockfile is up to date") != std::string::npos);
+}
+
+TEST_CASE("frozen check: the packageExtensionsChecksum tarn computes is pnpm's") {
+  World w;
+  // pnpm 12.21 wrote this checksum for this packageExtensions (test/resolve/cases/package-extensions).
+  write_file(w.project + "/pnpm-workspace.yaml", read_file(std::string(TARN_SOURCE_DIR) +
+                                                           "/test/resolve/cases/package-extensions/project/pnpm-workspace.yaml"));
+  std::string lock = w.lockfile();
+  lock.insert(lock.find("importers:"), "packageExtensionsChecksum: sha256-zO3Tux4rpmLX9ZEYBjmJM54pXe84A+Q+b+dZ4ADEV1w=\n\n");
+  write_file(w.project + "/pnpm-lock.yaml", lock);
+  auto r = w.install();
+  INFO(r.output);
+  CHECK(r.status == 0);
 }
 
 // ------------------------------------------------------------------ the terminal

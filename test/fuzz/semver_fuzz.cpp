@@ -64,5 +64,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (first && second && first->compare(*second) == 0) check(first->str() == second->str());
   if (first)
     if (auto r = tarn::Range::parse(rest)) check_range(*r, &*first);
+  // intersects is symmetric, and true whenever some version (here the first line, as a
+  // version) satisfies both.
+  auto ra = tarn::Range::parse(in.substr(0, nl)), rb = tarn::Range::parse(rest);
+  if (ra && rb) {
+    check(ra->intersects(*rb) == rb->intersects(*ra));
+    if (first && ra->satisfies(*first) && rb->satisfies(*first)) check(ra->intersects(*rb));
+  }
   return 0;
 }

@@ -221,3 +221,70 @@ TEST_CASE("the compatibility database adds what a package forgot, never overridi
     CHECK(mustache == (db ? "^4.0.1" : "none"));
   }
 }
+
+TEST_CASE("overrides parse as pnpm's config-parse-overrides does") {
+  Catalogs cats{{"default", {{"s", "1.0.0"}}}};
+  Manifest root;
+  root.dev_dependencies = {{"r", "^1.0.0"}};
+  root.dependencies = {{"r", "2.0.0"}};  // prod wins over dev
+  struct Row {
+    std::string key, value;
+    std::string parent, target, range, resolved;
+    bool has_range;
+  };
+  for (auto& r : {Row{"a>b", "1", "a", "b", "", "1", false}, Row{"a@1>b@^2", "1", "a", "b", "^2", "1", true},
+                  Row{"foo@>1", "2", "", "foo", ">1", "2", true}, Row{"@s/a>@s/b", "-", "@s/a", "@s/b", "", "-", false},
+                  Row{"r", "$r", "", "r", "", "2.0.0", false}, Row{"s", "catalog:", "", "s", "", "1.0.0", false},
+                  Row{"c@", "1.2.3", "", "c", "", "1.2.3", true}}) {
+    CAPTURE(r.key, r.value);
+    auto p = parse_overrides({{r.key, r.value}}, cats, &root);
+    REQUIRE(p);
+    REQUIRE(p->size() == 1);
+    auto& o = p->front();
+    CHECK((o.parent ? o.parent->name : "") == r.parent);
+    CHECK(o.target.name == r.target);
+    CHECK(o.target.range.has_value() == r.has_range);
+    CHECK(o.target.range.value_or("") == r.range);
+    CHECK(o.value == r.resolved);
+    CHECK(o.converge == (r.key == "c@"));
+  }
+  struct Bad {
+    std::string key, value;
+    Code code;
+  };
+  for (auto& b : {Bad{"x", "$nope", Code::CannotResolveOverrideVersion}, Bad{"x", "catalog:", Code::CatalogInOverrides},
+                  Bad{"a>c@", "1.0.0", Code::InvalidConvergenceOverride}, Bad{"c@", "^1", Code::InvalidConvergenceOverride},
+                  Bad{"a>.bad", "1", Code::InvalidSelector}}) {
+    CAPTURE(b.key, b.value);
+    auto p = parse_overrides({{b.key, b.value}}, cats, &root);
+    REQUIRE_FALSE(p);
+    CHECK(p.error().code == b.code);
+  }
+}
+
+TEST_CASE("the manifest rewriter: packageExtensions under the manifest, then overrides") {
+  PackageExtension x;
+  x.selector = "m@1";
+  x.dependencies = std::map<std::string, std::string>{{"added", "^1.0.0"}, {"keep", "^9.0.0"}};
+  auto parsed = parse_overrides({{"m>keep", "2.0.0"}, {"gone", "-"}, {"peer", "npm:fork@^1"}, {"p2", "^3"}}, {}, nullptr);
+  REQUIRE(parsed);
+  ManifestRewriter rw(std::move(*parsed), {x}, "/root");
+  PackageVersion pv;
+  pv.version = *Version::parse("1.0.0");
+  pv.dependencies = {{"gone", "^1"}, {"keep", "^1.0.0"}, {"other", "^1"}};
+  pv.peer_dependencies = {{"peer", "^1"}, {"p2", "^2"}};
+  auto out = rw.apply(*PkgName::parse("m"), pv);
+  REQUIRE(out);
+  // "gone" removed (its place taken by the last entry), keep overridden (parent m), the
+  // extension's `keep` ignored (the manifest has one), `added` appended; the npm: peer value
+  // becomes a dependency, the range one replaces the peer's range.
+  using P = std::vector<std::pair<std::string, std::string>>;
+  CHECK(out->dependencies == P{{"added", "^1.0.0"}, {"keep", "2.0.0"}, {"other", "^1"}, {"peer", "npm:fork@^1"}});
+  CHECK(out->peer_dependencies == P{{"peer", "^1"}, {"p2", "^3"}});
+  // Another package: only the generic overrides apply.
+  auto two = rw.apply(*PkgName::parse("other-name"), pv);
+  REQUIRE(two);
+  CHECK(two->dependencies == P{{"other", "^1"}, {"keep", "^1.0.0"}, {"peer", "npm:fork@^1"}});
+  CHECK(rw.for_undeclared("gone", "^1") == std::optional<std::string>("-"));
+  CHECK_FALSE(rw.for_undeclared("keep", "^1"));  // parent-scoped overrides never apply there
+}

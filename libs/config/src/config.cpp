@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "tarn/fs/fs.hpp"
+#include "workspace_extras.hpp"
 
 namespace tarn {
 
@@ -344,6 +345,8 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
     if (auto n = root["minimumReleaseAgeExclude"]) s.minimum_release_age_exclude = yaml_list(n);
     if (auto n = root["overrides"]; n && n.IsMap())
       for (auto kv : n) s.overrides.emplace_back(kv.first.Scalar(), kv.second.Scalar());
+    if (auto r = read_catalogs(s, root, path); !r) return r;
+    read_package_extensions(s, root);
     if (auto n = root["patchedDependencies"]; n && n.IsMap())
       for (auto kv : n) s.patched_dependencies[kv.first.Scalar()] = kv.second.Scalar();
     if (auto n = root["allowBuilds"]; n && n.IsMap())

@@ -11,7 +11,7 @@ namespace {
 
 // The one table of codes. Names with ERR_PNPM_ are pnpm's own for the same failure;
 // ERR_TARN_ names are tarn's, for failures pnpm reports without a code of its own.
-constexpr std::array<CodeInfo, 64> kCodes{{
+constexpr std::array<CodeInfo, 73> kCodes{{
     {Code::Usage, "ERR_TARN_USAGE", 2, "the command line is wrong (pnpm's parser exits 2 too)"},
     {Code::NoSuchDir, "ERR_TARN_NO_SUCH_DIR", 1, "the project directory does not exist"},
     {Code::NoImporterManifestFound, "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", 1, "no package.json in the project"},
@@ -22,6 +22,21 @@ constexpr std::array<CodeInfo, 64> kCodes{{
      "pnpm-workspace.yaml does not parse or has a field of the wrong shape"},
     {Code::ConfigInvalid, "ERR_TARN_CONFIG", 1, "a setting in .npmrc or the environment has an invalid value"},
     {Code::StoreDir, "ERR_TARN_STORE_DIR", 1, "the store directory cannot be created or opened"},
+    {Code::InvalidCatalogsConfiguration, "ERR_PNPM_INVALID_CATALOGS_CONFIGURATION", 1,
+     "pnpm-workspace.yaml defines the default catalog twice (catalog and catalogs.default)"},
+    {Code::CatalogEntryNotFoundForSpec, "ERR_PNPM_CATALOG_ENTRY_NOT_FOUND_FOR_SPEC", 1,
+     "a catalog: specifier names an entry its catalog does not have"},
+    {Code::CatalogEntryInvalidRecursiveDefinition, "ERR_PNPM_CATALOG_ENTRY_INVALID_RECURSIVE_DEFINITION", 1,
+     "a catalog entry is itself a catalog: specifier"},
+    {Code::CatalogEntryInvalidWorkspaceSpec, "ERR_PNPM_CATALOG_ENTRY_INVALID_WORKSPACE_SPEC", 1,
+     "a catalog entry uses the workspace: protocol"},
+    {Code::CatalogEntryInvalidSpec, "ERR_PNPM_CATALOG_ENTRY_INVALID_SPEC", 1, "a catalog entry uses link: or file:"},
+    {Code::CatalogInOverrides, "ERR_PNPM_CATALOG_IN_OVERRIDES", 1, "an override's catalog: value does not resolve"},
+    {Code::CannotResolveOverrideVersion, "ERR_PNPM_CANNOT_RESOLVE_OVERRIDE_VERSION", 1,
+     "an override's $name value names no direct dependency of the root project"},
+    {Code::InvalidSelector, "ERR_PNPM_INVALID_SELECTOR", 1, "an overrides or packageExtensions key names no package"},
+    {Code::InvalidConvergenceOverride, "ERR_PNPM_INVALID_CONVERGENCE_OVERRIDE", 1,
+     "a convergence override (pkg@) is combined with > or its value is not an exact version"},
     {Code::NoLockfile, "ERR_PNPM_NO_LOCKFILE", 1, "pnpm-lock.yaml is absent and tarn may not resolve"},
     {Code::BrokenLockfile, "ERR_PNPM_BROKEN_LOCKFILE", 1, "pnpm-lock.yaml does not parse"},
     {Code::LockfileBreakingChange, "ERR_PNPM_LOCKFILE_BREAKING_CHANGE", 1, "the lockfile version is not 9"},

@@ -589,6 +589,47 @@ std::string Range::str() const {
   return out;
 }
 
+namespace {
+
+// One comparator set as an interval of versions; no bound = unbounded.
+struct Interval {
+  std::optional<Version> lo, hi;
+  bool lo_incl = true, hi_incl = true;
+};
+
+void tighten_lo(Interval& iv, const Version& v, bool incl) {
+  int c = iv.lo ? v.compare(*iv.lo) : 1;
+  if (c > 0 || (c == 0 && !incl)) iv.lo = v, iv.lo_incl = incl;
+}
+
+void tighten_hi(Interval& iv, const Version& v, bool incl) {
+  int c = iv.hi ? v.compare(*iv.hi) : -1;
+  if (c < 0 || (c == 0 && !incl)) iv.hi = v, iv.hi_incl = incl;
+}
+
+bool nonempty(const Interval& iv) {
+  if (!iv.lo || !iv.hi) return true;
+  int c = iv.lo->compare(*iv.hi);
+  return c < 0 || (c == 0 && iv.lo_incl && iv.hi_incl);
+}
+
+}  // namespace
+
+bool Range::intersects(const Range& other) const {
+  auto interval = [](const Set& set, Interval iv) {
+    using Op = Comparator::Op;
+    for (auto& c : set) {
+      if (c.op == Op::Ge || c.op == Op::Gt || c.op == Op::Eq) tighten_lo(iv, c.v, c.op != Op::Gt);
+      if (c.op == Op::Le || c.op == Op::Lt || c.op == Op::Eq) tighten_hi(iv, c.v, c.op != Op::Lt);
+    }
+    return iv;
+  };
+  for (auto& a : sets_)
+    for (auto& b : other.sets_)
+      if (nonempty(interval(b, interval(a, Interval{})))) return true;
+  return false;
+}
+
 // ---- helpers ----------------------------------------------------------------------------
 
 namespace {

@@ -6,18 +6,36 @@
 #include <set>
 
 #include "passes.hpp"
+#include "tarn/resolve/overrides.hpp"
 
 namespace tarn {
 
 namespace {
 
-// pnpm's getOutdatedLockfileSetting, for the settings tarn reads: a lockfile resolved with
-// other overrides or peer settings would give another tree than the project asks for.
-std::optional<std::string_view> mismatched_setting(const InstallContext& cx) {
-  // pnpm compares overrides as maps: the order they were declared in does not matter.
+// pnpm's all_catalogs_are_up_to_date: every entry the lockfile records must still be in the
+// config's catalog with the same specifier (entries no dependency uses do not matter).
+bool catalogs_up_to_date(const InstallContext& cx) {
+  for (auto& [name, entries] : cx.lockfile.catalogs)
+    for (auto& [alias, e] : entries) {
+      auto c = cx.settings.catalogs.find(name);
+      if (c == cx.settings.catalogs.end()) return false;
+      auto it = c->second.find(alias);
+      if (it == c->second.end() || it->second != e.specifier) return false;
+    }
+  return true;
+}
+
+// pnpm's getOutdatedLockfileSetting, for the settings tarn reads, in pnpm's order (it names
+// the first): a lockfile resolved with other catalogs, overrides, packageExtensions or peer
+// settings would give another tree than the project asks for.
+std::optional<std::string_view> mismatched_setting(const InstallContext& cx, const resolve::Pairs& overrides) {
+  if (!catalogs_up_to_date(cx)) return "catalogs";
+  // pnpm compares overrides as maps, with $name and catalog: values resolved: the order they
+  // were declared in does not matter.
   std::map<std::string, std::string> recorded(cx.lockfile.overrides.begin(), cx.lockfile.overrides.end());
-  if (recorded != std::map<std::string, std::string>(cx.settings.overrides.begin(), cx.settings.overrides.end()))
-    return "overrides";
+  if (recorded != std::map<std::string, std::string>(overrides.begin(), overrides.end())) return "overrides";
+  if (cx.lockfile.package_extensions_checksum != cx.settings.package_extensions_checksum)
+    return "packageExtensionsChecksum";
   // The lockfile records each patch's hash: an edited patch, or another set of patches,
   // would give other files than the lockfile was resolved with.
   std::map<std::string, std::string> patches;
@@ -44,18 +62,24 @@ bool fetchable(const PackageMeta& m) {
 }  // namespace
 
 Result<void> check_frozen(const InstallContext& cx) {
-  if (auto setting = mismatched_setting(cx))
+  auto parsed = resolve::parse_overrides(cx.settings.overrides, cx.settings.catalogs, &cx.root().manifest);
+  if (!parsed) return parsed.error();
+  if (auto setting = mismatched_setting(cx, resolve::resolved_overrides(*parsed)))
     return Error::failed(Code::LockfileConfigMismatch,
                          "Cannot proceed with the frozen installation. The current \"" + std::string(*setting) +
                              "\" configuration doesn't match the value found in the lockfile (" + cx.lockfile_path + ")");
   static const Importer empty{};
+  resolve::ManifestRewriter overrider(std::move(*parsed), {}, cx.root_dir);
   std::vector<std::string> diff;
   std::set<std::string> projects;
   for (auto& p : cx.projects) {
     projects.insert(p.id.str());
     if (!p.this_run) continue;  // pnpm checks the projects a filtered install selected
     const Importer* imp = cx.lockfile.importer(p.id.str());
-    for (auto& d : diff_importer(p.manifest, imp ? *imp : empty))
+    // The lockfile's specifiers are the overridden ones (pnpm's check_importer_satisfies).
+    Manifest m = p.manifest;
+    overrider.apply_overrides(m, p.dir);
+    for (auto& d : diff_importer(m, imp ? *imp : empty))
       diff.push_back("importers[\"" + p.id.str() + "\"]: " + d);
   }
   for (auto& imp : cx.lockfile.importers)

@@ -59,6 +59,22 @@ Result<void> read_patches(InstallContext& cx) {
 
 }  // namespace
 
+namespace {
+
+// pnpm warns once per command about every override still using the deprecated "$name"
+// value (cli/src/cli_args/override_version_references.rs).
+void warn_version_references(const InstallContext& cx) {
+  std::string used;
+  for (auto& [sel, val] : cx.settings.overrides)
+    if (!val.empty() && val[0] == '$') used += (used.empty() ? "" : ", ") + sel;
+  if (used.empty()) return;
+  cx.rep.warn("The \"$\" version reference syntax in overrides is deprecated (used by: " + used +
+              "). Define the version in a catalog and reference it with the \"catalog:\" protocol instead. See "
+              "https://pnpm.io/catalogs");
+}
+
+}  // namespace
+
 Result<void> read_inputs(InstallContext& cx) {
   std::string start = fs::absolute(cx.opts.dir);
   if (!fs::is_dir(start))
@@ -67,6 +83,7 @@ Result<void> read_inputs(InstallContext& cx) {
   auto s = load_settings(cx.root_dir, CliOverrides{cx.opts.store_dir, cx.opts.registry});
   if (!s) return s.error();
   cx.settings = std::move(*s);
+  warn_version_references(cx);
   if (cx.opts.network_concurrency) cx.settings.network_concurrency = cx.opts.network_concurrency;
   auto root = read_project(cx.root_dir, "");
   if (!root) return root.error();

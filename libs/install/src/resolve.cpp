@@ -86,6 +86,9 @@ resolve::ResolveInput resolve_input(const InstallContext& cx, const Lockfile* ex
   for (auto& p : cx.projects) in.projects.push_back({p.id, p.dir, p.manifest});
   in.existing = existing;
   in.overrides = cx.settings.overrides;
+  in.catalogs = cx.settings.catalogs;
+  in.package_extensions = cx.settings.package_extensions;
+  in.package_extensions_checksum = cx.settings.package_extensions_checksum;
   in.auto_install_peers = cx.settings.auto_install_peers;
   in.dedupe_peer_dependents = cx.settings.dedupe_peer_dependents;
   in.strict_peer_dependencies = cx.settings.strict_peer_dependencies;
@@ -115,6 +118,16 @@ Result<void> apply_add(InstallContext& cx, resolve::PackumentSource& src, Manife
     auto prev = doc.spec_of(alias);
     DepGroup g = group_for(c, doc, alias);
     if (spec.empty() && prev) spec = *prev;
+    // pnpm 12.21: a new dependency named without a spec, that the default catalog has an
+    // entry for, is saved as `catalog:` (test/resolve/cases/add-catalog).
+    if (spec.empty() && cx.settings.catalogs.count("default") && cx.settings.catalogs.at("default").count(alias))
+      spec = "catalog:";
+    // A catalog: spec (given, or the one package.json has) is saved as written.
+    if (resolve::catalog_name(spec)) {
+      doc.set(g, alias, spec);
+      if (c.peer) doc.set_peer(alias, spec);
+      continue;
+    }
     std::string saved = spec;
     auto ws = resolve::WantedSpec::parse(*name, spec.empty() ? "latest" : spec);
     if (!ws) return ws.error();
@@ -262,11 +275,6 @@ resolve::PackumentClientOptions client_options(const InstallContext& cx) {
 }  // namespace
 
 Result<void> resolve_lockfile(InstallContext& cx) {
-  // Refused rather than resolved wrongly: tarn's resolver does not apply overrides yet.
-  if (!cx.settings.overrides.empty())
-    return Error::failed(Code::Unsupported, "failed to resolve " + cx.lockfile_path +
-                                                ": tarn's resolver does not apply `overrides` yet; resolve with pnpm "
-                                                "(installing from an up-to-date lockfile works)");
   // The settings' fetcher (fetch-retries, fetch-timeout, ...); it is not started yet when
   // the store already existed (install.cpp starts it early only for a cold store).
   if (!cx.fetcher) cx.start_fetcher();

@@ -155,6 +155,7 @@ Result<Lockfile> build_lockfile(const ResolvedTree& tree, const ResolveInput& in
   Lockfile lf;
   lf.auto_install_peers = in.auto_install_peers;
   lf.overrides = in.overrides;
+  lf.package_extensions_checksum = in.package_extensions_checksum;
   for (auto& [key, n] : g.nodes) {
     const ResolvedPackage& p = tree.packages[n.pkg];
     if (!lf.packages.count(p.id())) lf.packages.emplace(p.id(), package_meta(in, p));
@@ -163,6 +164,7 @@ Result<Lockfile> build_lockfile(const ResolvedTree& tree, const ResolveInput& in
   }
   lf.reindex();
   for (size_t i = 0; i < tree.importers.size(); ++i) lf.importers.push_back(importer(tree.importers[i], g.direct[i]));
+  lf.catalogs = catalog_snapshots(lf.importers, in.catalogs);
   if (issues) collect_issues(g, tree, *issues);
   return lf;
 }
@@ -185,8 +187,11 @@ void deprecation_warnings(const ResolvedTree& tree, std::vector<std::string>& ou
     }
 }
 
-Result<Lockfile> resolve(const ResolveInput& in, PackumentSource& source, ResolveReport* report) {
+Result<Lockfile> resolve(const ResolveInput& raw, PackumentSource& source, ResolveReport* report) {
   std::vector<std::string>* warnings = report ? &report->warnings : nullptr;
+  auto prepared = prepare_input(raw);
+  if (!prepared) return prepared.error();
+  const ResolveInput& in = *prepared;
   auto tree = resolve_tree(in, source);
   if (!tree) return tree.error();
   PeerIssues issues;

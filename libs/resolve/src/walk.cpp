@@ -301,11 +301,10 @@ size_t Walk::package_for(const std::shared_ptr<const Packument>& doc, const Pack
   p.name = doc->name;
   p.doc = doc;
   p.meta = pv;
-  if (in.compat_db)
-    if (auto ext = extend_manifest(doc->name, *pv)) {
-      p.extended = std::make_shared<const PackageVersion>(std::move(*ext));
-      p.meta = p.extended.get();
-    }
+  if (auto ext = transform_manifest(in, doc->name, *pv)) {
+    p.extended = std::make_shared<const PackageVersion>(std::move(*ext));
+    p.meta = p.extended.get();
+  }
   pv = p.meta;
   p.peers = own_peers(p.name, *pv, in.auto_install_peers);
   tree.packages.push_back(std::move(p));
@@ -449,7 +448,14 @@ std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
       errs.add(name.error());
       continue;
     }
-    auto ws = WantedSpec::parse(*name, w.spec);
+    // pnpm's resolve_catalog_specifiers: a catalog: dependency resolves its catalog's entry;
+    // the importer keeps `catalog:` as its specifier.
+    auto cat = from_catalog(in.catalogs, w.alias, w.spec);
+    if (!cat) {
+      errs.add(cat.error());
+      continue;
+    }
+    auto ws = WantedSpec::parse(*name, *cat ? **cat : w.spec);
     if (!ws) {
       errs.add(ws.error());
       continue;
@@ -481,8 +487,8 @@ std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
 std::string ranges_front(const MissingPeer& mp) { return mp.ranges.empty() ? "" : mp.ranges.front(); }
 
 std::string Walk::hoisted_spec(const std::string& name, const std::string& range, const std::vector<Range>& all) const {
-  for (auto& [sel, val] : in.overrides)
-    if (sel == name) return val;
+  if (in.rewriter)
+    if (auto v = in.rewriter->for_undeclared(name, range)) return *v;
   if (!tree.importers.empty() && tree.importers[0].id.is_root())
     for (auto& d : tree.importers[0].deps)
       if (d.declared && d.alias.str() == name) return d.specifier;
@@ -544,6 +550,7 @@ bool Walk::hoist_round(size_t i, bool optional_peers) {
       if (!best) continue;
       spec = best->str();
     }
+    if (spec == "-") continue;  // an override removes it
     auto pn = PkgName::parse(name);
     auto ws = pn ? WantedSpec::parse(*pn, spec) : Result<WantedSpec>(pn.error());
     if (!ws || !ws->is_registry()) continue;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tarn/core/package_extension.hpp"
 #include "tarn/core/types.hpp"
 #include "tarn/core/error.hpp"
 
@@ -71,6 +72,13 @@ struct Settings {
   bool strict_dep_builds = true;
   bool engine_strict = false;
   std::vector<std::pair<std::string, std::string>> overrides;  // pnpm-workspace.yaml `overrides`, declared order (the lockfile keeps it)
+  // pnpm-workspace.yaml `catalog` (the catalog "default") and `catalogs`: catalog -> alias ->
+  // specifier, for `catalog:` and `catalog:<name>` dependencies.
+  std::map<std::string, std::map<std::string, std::string>> catalogs;
+  // pnpm-workspace.yaml `packageExtensions`, declared order, and pnpm's checksum of them
+  // (the lockfile's packageExtensionsChecksum; none when there are none).
+  std::vector<PackageExtension> package_extensions;
+  std::optional<std::string> package_extensions_checksum;
   // pnpm-workspace.yaml `patchedDependencies`: selector ("name@1.0.0", "name") -> patch
   // file, as written (relative to the workspace root unless absolute).
   std::map<std::string, std::string> patched_dependencies;

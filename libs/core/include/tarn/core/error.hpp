@@ -27,6 +27,16 @@ enum class Code : uint8_t {
   InvalidWorkspaceConfiguration,
   ConfigInvalid,
   StoreDir,
+  // Catalogs, overrides, packageExtensions (pnpm-workspace.yaml).
+  InvalidCatalogsConfiguration,
+  CatalogEntryNotFoundForSpec,
+  CatalogEntryInvalidRecursiveDefinition,
+  CatalogEntryInvalidWorkspaceSpec,
+  CatalogEntryInvalidSpec,
+  CatalogInOverrides,
+  CannotResolveOverrideVersion,
+  InvalidSelector,
+  InvalidConvergenceOverride,
   // Lockfile.
   NoLockfile,
   BrokenLockfile,

@@ -74,6 +74,10 @@ class Range {
 
   // node-semver's Range#range: the desugared comparators ("^1.2.3" -> ">=1.2.3 <2.0.0-0").
   std::string str() const;
+  // Whether some version satisfies both (node_semver's Range::allows_any, which pnpm's
+  // overrides use to match a target range against a declared one): interval overlap of the
+  // desugared comparator sets, prerelease rules aside.
+  bool intersects(const Range& other) const;
 
  private:
   struct Comparator {

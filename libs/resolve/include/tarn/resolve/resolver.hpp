@@ -16,6 +16,7 @@
 #include "tarn/core/error.hpp"
 #include "tarn/lockfile/lockfile.hpp"
 #include "tarn/lockfile/manifest.hpp"
+#include "tarn/resolve/overrides.hpp"
 #include "tarn/resolve/packument.hpp"
 #include "tarn/resolve/pick.hpp"
 #include "tarn/resolve/spec.hpp"
@@ -32,7 +33,14 @@ struct ResolveInput {
   };
   std::vector<Project> projects;       // any order; resolved in importer-id order
   const Lockfile* existing = nullptr;  // versions it locks are preferred (kept)
-  std::vector<std::pair<std::string, std::string>> overrides;  // declared order
+  // pnpm-workspace.yaml `overrides` (declared order, values as written until prepare_input
+  // resolves $name and catalog: values), catalogs and packageExtensions.
+  std::vector<std::pair<std::string, std::string>> overrides;
+  Catalogs catalogs;
+  std::vector<PackageExtension> package_extensions;
+  std::optional<std::string> package_extensions_checksum;  // recorded in the lockfile
+  // Set by prepare_input: rewrites every resolved manifest (packageExtensions, overrides).
+  std::shared_ptr<const ManifestRewriter> rewriter;
   // The registry a package is fetched from ("https://registry.npmjs.org/"): a tarball at
   // its standard path is recorded by integrity alone.
   std::function<std::string(const PkgName&)> registry_for;
@@ -90,6 +98,11 @@ struct ResolvedTree {
   // its publish time (pnpm then adds them to minimumReleaseAgeExclude, or fails if strict).
   std::map<std::string, std::string> immature;
 };
+
+// pnpm's manifest transforms, once before the walk: overrides parsed (the lockfile records
+// their resolved values), the rewriter set, the projects' manifests rewritten. resolve()
+// calls it; resolve_tree and build_lockfile expect its output.
+Result<ResolveInput> prepare_input(ResolveInput in);
 
 // Walks the graph: the BFS of importer dependencies, then the rounds that auto-install
 // missing peers. Every failure of the walk is collected and reported together.
