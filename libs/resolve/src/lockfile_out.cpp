@@ -158,7 +158,15 @@ Result<Lockfile> build_lockfile(const ResolvedTree& tree, const ResolveInput& in
   lf.package_extensions_checksum = in.package_extensions_checksum;
   for (auto& [key, n] : g.nodes) {
     const ResolvedPackage& p = tree.packages[n.pkg];
-    if (!lf.packages.count(p.id())) lf.packages.emplace(p.id(), package_meta(in, p));
+    if (!lf.packages.count(p.id())) {
+      // A version the lockfile already had keeps its entry as written: pnpm carries fields
+      // the registry no longer reports that way over (an `add` to alotta-modules keeps 33
+      // `deprecated:` notes and array-style `engines` a fresh resolution would not write).
+      const PackageMeta* kept = nullptr;
+      if (in.existing)
+        if (auto it = in.existing->packages.find(p.id()); it != in.existing->packages.end()) kept = &it->second;
+      lf.packages.emplace(p.id(), kept ? *kept : package_meta(in, p));
+    }
     auto st = state.find(key);
     lf.snapshots.push_back(snapshot(key, n, st != state.end() && st->second == 1));
   }
