@@ -173,6 +173,12 @@ Result<Lockfile> build_lockfile(const ResolvedTree& tree, const ResolveInput& in
   lf.reindex();
   for (size_t i = 0; i < tree.importers.size(); ++i) lf.importers.push_back(importer(tree.importers[i], g.direct[i]));
   lf.catalogs = catalog_snapshots(lf.importers, in.catalogs);
+  // pnpm's merge_recorded_time: the lockfile's dates, this run's layered over them (the
+  // writer prunes them to the importers' direct dependencies, as prune_time does).
+  if (in.mode == ResolutionMode::TimeBased) {
+    if (in.existing) lf.time = in.existing->time;
+    for (auto& [id, at] : tree.time) lf.time[id] = at;
+  }
   if (issues) collect_issues(g, tree, *issues);
   return lf;
 }

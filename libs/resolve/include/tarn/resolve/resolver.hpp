@@ -97,6 +97,9 @@ struct ResolvedTree {
   // Picks younger than minimumReleaseAge because nothing older matched: "name@version" ->
   // its publish time (pnpm then adds them to minimumReleaseAgeExclude, or fails if strict).
   std::map<std::string, std::string> immature;
+  // resolutionMode time-based: the direct dependencies' publish times, "name@version" ->
+  // ISO timestamp (the lockfile's `time:`).
+  std::map<std::string, std::string> time;
 };
 
 // pnpm's manifest transforms, once before the walk: overrides parsed (the lockfile records
