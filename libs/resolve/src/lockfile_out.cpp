@@ -42,7 +42,7 @@ PackageMeta package_meta(const ResolveInput& in, const ResolvedPackage& p) {
   const PackageVersion& pv = *p.meta;
   PackageMeta m;
   m.integrity = pv.integrity;
-  if (!standard_tarball(in, p.name, pv)) {
+  if (!p.exotic && !standard_tarball(in, p.name, pv)) {
     m.resolution = ResolutionKind::Tarball;
     m.tarball = pv.tarball;
   }
@@ -64,6 +64,18 @@ PackageMeta package_meta(const ResolveInput& in, const ResolvedPackage& p) {
   for (auto& [n, rp] : peers) {
     m.peer_dependencies.emplace_back(n, rp.first);
     if (rp.second) m.peer_dependencies_meta.emplace_back(n, true);
+  }
+  if (p.exotic) {
+    // file:, tarball-URL and git packages: the resolution their resolver recorded.
+    const PackageMeta& x = *p.exotic;
+    m.resolution = x.resolution;
+    m.integrity = x.integrity;
+    m.tarball = x.tarball;
+    m.directory = x.directory;
+    m.git_repo = x.git_repo;
+    m.git_commit = x.git_commit;
+    m.git_path = x.git_path;
+    m.version = x.version;
   }
   return m;
 }

@@ -109,6 +109,9 @@ struct Walk {
   // direct dependency's publish time plus an hour (compute_time_based_cutoff).
   bool full_docs = false;
   std::optional<std::chrono::system_clock::time_point> subdep_published_by;
+  std::vector<size_t> project_of;  // importer index -> project index
+  size_t importer_now = 0;         // the importer extend() is walking
+  std::string lockfile_dir;        // the root project's directory: file: ids are relative to it
 
   std::mutex mu;
   std::condition_variable cv;
@@ -156,6 +159,9 @@ struct Walk {
   std::vector<Preferred> prefs_for(const std::string& name, const Overlay* overlay) const;
   PickOptions pick_options(const Seed& s, const std::vector<Preferred>* prefs) const;
   std::optional<size_t> settle(const Seed& s, const std::string& owner);
+  std::optional<size_t> settle_exotic(const Seed& s);
+  size_t package_for_exotic(ExoticPick pick);
+  std::optional<WantedSpec> child_exotic(size_t pkg, WantedSpec ws, bool optional);
   const Result<std::shared_ptr<const Packument>>& doc_for(const Seed& s, PickOptions& o);
   size_t package_for(const std::shared_ptr<const Packument>& doc, const PackageVersion* pv);
   std::vector<Seed> children_seeds(size_t occ);
@@ -265,6 +271,7 @@ const Result<std::shared_ptr<const Packument>>& Walk::doc_for(const Seed& s, Pic
 }
 
 std::optional<size_t> Walk::settle(const Seed& s, const std::string& owner) {
+  if (!s.spec.is_registry()) return settle_exotic(s);
   const std::string& name = s.spec.name.str();
   const Overlay* ov = s.parent_occ == SIZE_MAX ? nullptr : occs[s.parent_occ].children_overlay.get();
   auto prefs = prefs_for(name, ov);
@@ -368,11 +375,13 @@ std::vector<Seed> Walk::children_seeds(size_t occ) {
   for (auto& [n, r, opt] : kids) {
     auto name = PkgName::parse(n);
     auto ws = name ? WantedSpec::parse(*name, r) : Result<WantedSpec>(name.error());
-    if (!ws || !ws->is_registry()) {
-      if (!opt)
-        errs.add(ws ? Error::failed(Code::Unsupported, "failed to resolve " + n + "@" + printable(r) + " (a dependency of " +
-                                                           tree.packages[pkg].id() + "): tarn resolves registry dependencies only")
-                    : ws.error());
+    if (ws && !ws->is_registry()) {
+      auto child = child_exotic(pkg, std::move(*ws), opt);
+      if (!child) continue;
+      *ws = std::move(*child);
+    }
+    if (!ws) {
+      if (!opt) errs.add(ws.error());
       continue;
     }
     children.push_back({*name, SIZE_MAX, opt});
@@ -381,7 +390,64 @@ std::vector<Seed> Walk::children_seeds(size_t occ) {
   return out;
 }
 
+// A package's own dependency that is not the registry's: a registry tarball URL is its
+// version; a tarball URL or git repository is ERR_PNPM_EXOTIC_SUBDEP under
+// blockExoticSubdeps (pnpm 12's default); file: resolves from a file: directory parent.
+std::optional<WantedSpec> Walk::child_exotic(size_t pkg, WantedSpec ws, bool optional) {
+  if (auto reg = registry_tarball(in, ws)) return reg;
+  const ResolvedPackage& parent = tree.packages[pkg];
+  using K = WantedSpec::Kind;
+  std::string what = ws.name.str() + "@" + printable(ws.kind == K::File ? "file:" + ws.text : ws.text);
+  Error e;
+  if ((ws.kind == K::Tarball || ws.kind == K::Git) && in.block_exotic_subdeps)
+    e = Error::failed(Code::ExoticSubdep, "Exotic dependency \"" + ws.name.str() + "\" (resolved via " +
+                                              (ws.kind == K::Git ? "git-repository" : "url") +
+                                              ") is not allowed in subdependencies when blockExoticSubdeps is enabled");
+  else if (ws.kind == K::File && !parent.dir.empty()) return ws;
+  else
+    e = Error::failed(Code::Unsupported, "failed to resolve " + what + " (a dependency of " + parent.id() +
+                                             "): tarn resolves a package's own link:, workspace: and file: dependencies "
+                                             "only under a file: directory, and its tarball and git ones only with blockExoticSubdeps");
+  if (!optional) errs.add(std::move(e));
+  return std::nullopt;
+}
+
+// file:, tarball URLs and git: fetched now (pnpm's local, tarball and git resolvers), one
+// package per depPath.
+std::optional<size_t> Walk::settle_exotic(const Seed& s) {
+  std::string base = s.parent_occ == SIZE_MAX ? in.projects[project_of[importer_now]].dir
+                                              : tree.packages[occs[s.parent_occ].pkg].dir;
+  auto pick = resolve_exotic(in, s.spec, base, lockfile_dir);
+  if (!pick) {
+    if (!s.optional) errs.add(pick.error());
+    return std::nullopt;
+  }
+  return package_for_exotic(std::move(*pick));
+}
+
+size_t Walk::package_for_exotic(ExoticPick pick) {
+  const PkgName& name = pick.doc->name;
+  auto [it, fresh] = by_id.emplace(name.str() + "@" + pick.ref, tree.packages.size());
+  if (!fresh) return it->second;
+  ResolvedPackage p;
+  p.name = name;
+  p.doc = pick.doc;
+  p.meta = &pick.doc->versions.front();
+  p.ref = pick.ref;
+  p.exotic = pick.meta;
+  p.dir = pick.dir;
+  if (auto ext = transform_manifest(in, name, *p.meta)) {
+    p.extended = std::make_shared<const PackageVersion>(std::move(*ext));
+    p.meta = p.extended.get();
+  }
+  p.peers = own_peers(p.name, *p.meta, in.auto_install_peers);
+  tree.packages.push_back(std::move(p));
+  owned.push_back(0);
+  return it->second;
+}
+
 void Walk::extend(size_t importer, std::vector<Seed> level) {
+  importer_now = importer;
   while (!level.empty()) {
     for (auto& s : level) ensure(s.spec.name, s.optional);
     std::vector<size_t> fresh;  // new occurrences, in seed order
@@ -494,11 +560,7 @@ std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
       deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, *link});
       continue;
     }
-    if (!ws->is_registry()) {
-      errs.add(Error::failed(Code::Unsupported, "failed to resolve " + w.alias + "@" + printable(w.spec) + " in " +
-                                                    tree.importers[i].id.str() + ": tarn resolves registry, workspace: and link: dependencies only"));
-      continue;
-    }
+    if (auto reg = registry_tarball(in, *ws)) *ws = std::move(*reg);
     deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, {}});
     seeds.push_back(Seed{SIZE_MAX, deps.size() - 1, std::move(*ws), opt, true});
   }
@@ -683,6 +745,10 @@ Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& sourc
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return in.projects[a].id < in.projects[b].id; });
   for (size_t i : order) w.tree.importers.push_back({in.projects[i].id, {}});
+  w.project_of = order;
+  w.lockfile_dir = in.projects.empty() ? "" : in.projects[order.front()].dir;
+  for (auto& p : in.projects)
+    if (p.id.is_root()) w.lockfile_dir = p.dir;
   if (in.mode == ResolutionMode::TimeBased) w.time_based_cutoff(order);
   for (size_t k = 0; k < order.size(); ++k) {
     w.seed_prefs = w.seeds_by_project[order[k]];
