@@ -216,6 +216,9 @@ Result<void> apply_add(InstallContext& cx, resolve::PackumentSource& src, Manife
       if (!doc_r) return doc_r.error();
       resolve::PickOptions po;
       if (in.minimum_release_age) po.published_by = in.now - *in.minimum_release_age;
+      // lowest-direct and time-based save the lowest match, which is what they resolve
+      // (test/resolve/cases/time-based-add: f@^1.0.0 stays ^1.0.0).
+      po.lowest = in.mode != resolve::ResolutionMode::Highest;
       const PackageVersion* pv = resolve::pick_version(**doc_r, *ws, po);
       if (!pv) po.published_by.reset(), pv = resolve::pick_version(**doc_r, *ws, po);
       if (!pv)
