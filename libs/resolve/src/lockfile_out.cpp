@@ -183,7 +183,13 @@ Result<Lockfile> build_lockfile(const ResolvedTree& tree, const ResolveInput& in
     lf.snapshots.push_back(snapshot(key, n, st != state.end() && st->second == 1));
   }
   lf.reindex();
-  for (size_t i = 0; i < tree.importers.size(); ++i) lf.importers.push_back(importer(tree.importers[i], g.direct[i]));
+  for (size_t i = 0; i < tree.importers.size(); ++i) {
+    lf.importers.push_back(importer(tree.importers[i], g.direct[i]));
+    // pnpm copies package.json's dependenciesMeta into the importer (test/resolve/cases/
+    // file-injected).
+    for (auto& p : in.projects)
+      if (p.id == tree.importers[i].id) lf.importers.back().dependencies_meta = p.manifest.dependencies_meta;
+  }
   lf.catalogs = catalog_snapshots(lf.importers, in.catalogs);
   // pnpm's merge_recorded_time: the lockfile's dates, this run's layered over them (the
   // writer prunes them to the importers' direct dependencies, as prune_time does).

@@ -175,6 +175,7 @@ struct Walk {
   };
   std::vector<Want> direct_wants(size_t project) const;
   std::vector<Seed> importer_seeds(size_t project, size_t importer);
+  Result<WantedSpec> injected_spec(size_t project, const Want& w, WantedSpec ws) const;
   void time_based_cutoff(const std::vector<size_t>& order);
   Result<std::string> link_target(size_t project, const WantedSpec& ws) const;
   bool hoist_round(size_t importer, bool optional_peers);
@@ -528,6 +529,21 @@ std::vector<Walk::Want> Walk::direct_wants(size_t project) const {
   return wants;
 }
 
+// dependenciesMeta.<alias>.injected: pnpm's local resolver copies a bare directory path
+// (file: protocol, a directory package) instead of linking it; link: stays a link.
+// Injected workspace packages are not resolved yet: refused rather than linked.
+Result<WantedSpec> Walk::injected_spec(size_t project, const Want& w, WantedSpec ws) const {
+  const auto& meta = in.projects[project].manifest.dependencies_meta;
+  const YamlValue* entry = meta ? meta->get(w.alias) : nullptr;
+  const YamlValue* inj = entry ? entry->get("injected") : nullptr;
+  if (!inj || inj->kind != YamlValue::Kind::Bool || !inj->flag) return ws;
+  if (ws.kind == WantedSpec::Kind::Link && w.spec.rfind("link:", 0) != 0) ws.kind = WantedSpec::Kind::File;
+  else if (ws.kind == WantedSpec::Kind::Workspace)
+    return Error::failed(Code::Unsupported, "failed to resolve " + w.alias + "@" + printable(w.spec) +
+                                                ": tarn does not resolve injected workspace dependencies yet");
+  return ws;
+}
+
 std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
   std::vector<Want> wants = direct_wants(project);
   std::vector<Seed> seeds;
@@ -551,6 +567,11 @@ std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
       continue;
     }
     bool opt = w.group == DepGroup::Optional;
+    if (auto inj = injected_spec(project, w, std::move(*ws)); inj) ws = std::move(*inj);
+    else {
+      errs.add(inj.error());
+      continue;
+    }
     if (ws->kind == WantedSpec::Kind::Workspace || ws->kind == WantedSpec::Kind::Link) {
       auto link = link_target(project, *ws);
       if (!link) {
