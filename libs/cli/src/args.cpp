@@ -26,6 +26,7 @@ const std::vector<OptionSpec>& option_table() {
       {"--latest", "-L", "", "update: move ranges to the newest version"},
       {"--store-dir", "", "<dir>", "the content-addressable store to use"},
       {"--ignore-scripts", "", "", "run no lifecycle scripts"},
+      {"--ignore-pnpmfile", "", "", "disregard .pnpmfile.cjs (tarn runs no pnpmfile hooks)"},
       {"--dir", "-C", "<dir>", "run as if started in <dir>"},
       {"--reporter", "", "<name>", "default | append-only | ndjson | silent"},
       {"--prod", "-P", "", "install dependencies and optionalDependencies only"},

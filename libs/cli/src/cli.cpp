@@ -45,6 +45,7 @@ InstallOptions install_options(const Args& a) {
   o.frozen_lockfile = (a.has("--frozen-lockfile") || in_ci) && !a.has("--no-frozen-lockfile");
   o.lockfile_only = a.has("--lockfile-only");
   o.ignore_scripts = a.has("--ignore-scripts");
+  o.ignore_pnpmfile = a.has("--ignore-pnpmfile");
   o.store_dir = a.value("--store-dir");
   o.registry = a.value("--registry");
   o.offline = a.has("--offline");

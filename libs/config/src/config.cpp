@@ -258,6 +258,8 @@ void apply_npmrc(Settings& s, std::string_view text, const std::string& base_dir
     else if (key == "shamefully-hoist" && val == "true") s.public_hoist_pattern = {"*"};
     else if (key == "network-concurrency") s.network_concurrency = std::max(1, std::atoi(val.c_str()));
     else if (key == "ignore-scripts") s.ignore_scripts = val == "true";
+    else if (key == "ignore-pnpmfile") s.ignore_pnpmfile = val == "true";
+    else if (key == "pnpmfile") s.pnpmfile = fs::normalize(fs::join(base_dir, val));
     else if (key == "engine-strict") s.engine_strict = val == "true";
     else if (key == "auto-install-peers") s.auto_install_peers = val == "true";
     else if (apply_resolution_setting(s, key, val)) {
@@ -337,6 +339,8 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
         apply_network_setting(s, kv.first.Scalar(), kv.second.Scalar(), base, reset_ca);
     }
     if (auto n = root["ignoreScripts"]) s.ignore_scripts = n.as<bool>();
+    if (auto n = root["ignorePnpmfile"]) s.ignore_pnpmfile = n.as<bool>();
+    if (auto n = root["pnpmfile"]) s.pnpmfile = fs::normalize(fs::join(base, n.Scalar()));
     if (auto n = root["strictDepBuilds"]) s.strict_dep_builds = n.as<bool>();
     if (auto n = root["engineStrict"]) s.engine_strict = n.as<bool>();
     if (auto n = root["autoInstallPeers"]) s.auto_install_peers = n.as<bool>();

@@ -75,6 +75,8 @@ struct InstallContext {
   size_t selected_count = 0;      // projects --filter selected (all of them without one)
   bool manifests_parsed = false;  // a filtered install parses them before its up-to-date check
   std::vector<PatchFile> patches;  // by selector
+  // The pnpmfile in effect (pnpm's finder) and its text; empty when there is none.
+  std::string pnpmfile_path, pnpmfile_text;
   std::string identity;           // hash of every input that decides the tree
   bool has_lockfile = false;  // pnpm-lock.yaml exists (or resolution just wrote it)
   Lockfile lockfile;

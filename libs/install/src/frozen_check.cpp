@@ -1,6 +1,8 @@
 // Pass frozen-check: every project's package.json against its lockfile importer, as
 // pnpm's frozen-lockfile check does; then a refusal of what tarn cannot install yet, so
 // that no input ends in a wrong tree with exit status 0.
+#include <openssl/evp.h>
+
 #include <map>
 #include <optional>
 #include <set>
@@ -25,6 +27,21 @@ bool catalogs_up_to_date(const InstallContext& cx) {
   return true;
 }
 
+// pnpm's pnpmfileChecksum: "sha256-" and the base64 SHA-256 of the pnpmfile, CRLF line ends
+// made LF. pnpm records it only when the module exports `hooks`, which only running it can
+// tell; tarn runs no JavaScript and takes a pnpmfile to have hooks (what it is for).
+std::optional<std::string> pnpmfile_checksum(const InstallContext& cx) {
+  if (cx.pnpmfile_path.empty()) return std::nullopt;
+  std::string text = cx.pnpmfile_text;
+  for (size_t at = 0; (at = text.find("\r\n", at)) != std::string::npos;) text.erase(at, 1);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_Digest(text.data(), text.size(), md, &n, EVP_sha256(), nullptr);
+  std::string b64(4 * ((n + 2) / 3), '\0');
+  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), md, static_cast<int>(n));
+  return "sha256-" + b64;
+}
+
 // pnpm's getOutdatedLockfileSetting, for the settings tarn reads, in pnpm's order (it names
 // the first): a lockfile resolved with other catalogs, overrides, packageExtensions or peer
 // settings would give another tree than the project asks for.
@@ -42,6 +59,7 @@ std::optional<std::string_view> mismatched_setting(const InstallContext& cx, con
   for (auto& p : cx.patches) patches[p.selector] = p.hash;
   if (cx.lockfile.patched_dependencies != patches) return "patchedDependencies";
   if (cx.lockfile.auto_install_peers != cx.settings.auto_install_peers) return "settings.autoInstallPeers";
+  if (cx.lockfile.pnpmfile_checksum != pnpmfile_checksum(cx)) return "pnpmfileChecksum";
   return std::nullopt;
 }
 

@@ -40,6 +40,26 @@ std::string patch_hash(std::string_view text) {
   return h;
 }
 
+// pnpm's hooks finder: the `pnpmfile` setting, else .pnpmfile.mjs, then .pnpmfile.cjs, beside
+// the lockfile; none with ignorePnpmfile.
+Result<void> read_pnpmfile(InstallContext& cx) {
+  if (cx.opts.ignore_pnpmfile || cx.settings.ignore_pnpmfile) return {};
+  std::vector<std::string> candidates;
+  if (!cx.settings.pnpmfile.empty()) candidates.push_back(cx.settings.pnpmfile);
+  else candidates = {fs::join(cx.root_dir, ".pnpmfile.mjs"), fs::join(cx.root_dir, ".pnpmfile.cjs")};
+  for (auto& path : candidates) {
+    auto text = fs::read_file(path);
+    if (!text) {
+      if (text.error().is_not_found()) continue;
+      return text.error();
+    }
+    cx.pnpmfile_path = path;
+    cx.pnpmfile_text = std::move(*text);
+    return {};
+  }
+  return {};
+}
+
 // patchedDependencies paths are relative to the workspace root (pnpm resolves them there).
 Result<void> read_patches(InstallContext& cx) {
   for (auto& [selector, rel] : cx.settings.patched_dependencies) {
@@ -108,6 +128,7 @@ Result<void> read_inputs(InstallContext& cx) {
   if (cx.opts.filtered())
     if (auto r = select_importers(cx); !r) return r;
   if (auto r = read_patches(cx); !r) return r;
+  if (auto r = read_pnpmfile(cx); !r) return r;
   compute_identity(cx);
   return {};
 }
@@ -121,6 +142,7 @@ void compute_identity(InstallContext& cx) {
   // A patch edited since the last install changes the tree (its hash is in the lockfile,
   // so the frozen check then fails, as pnpm's does).
   for (auto& p : cx.patches) manifests += "patch " + p.selector + "\n" + p.text + "\n";
+  if (!cx.pnpmfile_path.empty()) manifests += "pnpmfile\n" + cx.pnpmfile_text + "\n";
   cx.identity = install_identity(cx.lockfile_text, manifests, cx.settings, cx.opts);
 }
 

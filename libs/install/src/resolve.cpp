@@ -358,6 +358,12 @@ resolve::PackumentClientOptions client_options(const InstallContext& cx) {
 }  // namespace
 
 Result<void> resolve_lockfile(InstallContext& cx) {
+  // pnpm runs the pnpmfile's hooks (readPackage, afterAllResolved, ...) while it resolves;
+  // tarn runs no JavaScript, so it refuses rather than write a lockfile the hooks would change.
+  if (!cx.pnpmfile_path.empty())
+    return Error::failed(Code::Unsupported, "failed to resolve " + cx.lockfile_path + ": tarn does not run pnpmfile hooks (" +
+                                                cx.pnpmfile_path +
+                                                "); resolve with pnpm, or pass --ignore-pnpmfile to resolve without them");
   // The settings' fetcher (fetch-retries, fetch-timeout, ...); it is not started yet when
   // the store already existed (install.cpp starts it early only for a cold store).
   if (!cx.fetcher) cx.start_fetcher();

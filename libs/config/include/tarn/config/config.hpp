@@ -68,6 +68,10 @@ struct Settings {
   // and pnpm 10's onlyBuiltDependencies / neverBuiltDependencies.
   std::map<std::string, bool> allow_builds;
   bool ignore_scripts = false;
+  // pnpm's pnpmfile (a path; default .pnpmfile.mjs or .pnpmfile.cjs beside the lockfile) and
+  // ignorePnpmfile. tarn runs no hooks: it checks pnpmfileChecksum, and refuses to resolve.
+  std::string pnpmfile;
+  bool ignore_pnpmfile = false;
   // strictDepBuilds (pnpm 12 default true): ignored dependency builds fail the install.
   bool strict_dep_builds = true;
   bool engine_strict = false;

@@ -22,6 +22,7 @@ struct InstallOptions {
   std::string dir = ".";
   bool frozen_lockfile = false;
   bool ignore_scripts = false;
+  bool ignore_pnpmfile = false;
   std::optional<std::string> store_dir;
   std::optional<std::string> registry;
   bool prod = true, dev = true, optional = true;

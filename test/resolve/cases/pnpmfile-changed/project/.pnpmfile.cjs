@@ -1,0 +1,8 @@
+module.exports = {
+  hooks: {
+    readPackage(pkg) {
+      pkg.description = 'edited'
+      return pkg
+    },
+  },
+}

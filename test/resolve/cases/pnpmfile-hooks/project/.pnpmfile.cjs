@@ -1,0 +1,7 @@
+module.exports = {
+  hooks: {
+    readPackage(pkg) {
+      return pkg
+    },
+  },
+}
