@@ -14,6 +14,12 @@
 #     <cutoff>, durations "in 17ms)" by "in <time>)", the "Done in" line dropped, and runs
 #     of [WARN] lines sorted (pnpm prints them in the order resolutions finish);
 #   - exit-code, only when pnpm failed.
+# A project file may name the registry as `<registry>/`, the same server as `<tarballs>/`
+# (http://localhost:<port>/, which pnpm does not take for the registry: a plain tarball URL),
+# and `<git>/`, the directory holding repo.git, a bare repository of the case's git-src/ (one
+# commit with a fixed author and date, fixtures/kinds/make-git-repo.sh). They are filled in
+# before pnpm runs and put back in expected/, so the case names no port or temporary path
+# (test/e2e/resolve_cases_test.cpp does the same).
 # --check writes nothing: it fails when a fresh run differs from expected/ (run it twice: the
 # registry gets a new port each time, so this also proves the lockfile does not name it).
 # --keep leaves the temporary directories (the request log is in <tmp>/requests).
@@ -83,8 +89,15 @@ run_case() {
   for _ in $(seq 100); do [ -s "$tmp/url" ] && break; sleep 0.05; done
   local url; url="$(head -1 "$tmp/url")"
   [ -n "$url" ] || { echo "$name: registry did not start: $(cat "$tmp/requests")" >&2; return 1; }
-  mkdir -p "$tmp/home" "$tmp/work"
-  cp -a "$dir/project/." "$tmp/work/"
+  mkdir -p "$tmp/home" "$tmp/work" "$tmp/orig"
+  cp -a "$dir/project/." "$tmp/orig/"
+  local tarballs="${url/127.0.0.1/localhost}"
+  # git-src/: committed as <git>/repo.git with a fixed author and date (the same commit on
+  # every run), the way test/e2e/resolve_cases_test.cpp builds it.
+  if [ -d "$dir/git-src" ]; then sh "$root/fixtures/kinds/make-git-repo.sh" "$dir/git-src" "$tmp/git" >/dev/null; fi
+  grep -rlE '<(registry|tarballs|git)>/' "$tmp/orig" | while read -r f; do
+    sed -i -e "s|<registry>/|$url|g" -e "s|<tarballs>/|$tarballs|g" -e "s|<git>/|$tmp/git/|g" "$f"; done || true
+  cp -a "$tmp/orig/." "$tmp/work/"
   printf 'registry=%s\n' "$url" >>"$tmp/work/.npmrc"
   local -a args
   read -ra args <"$dir/cmd"
@@ -99,10 +112,10 @@ run_case() {
   fi
   out="$tmp/expected"
   mkdir -p "$out"
-  changed_files "$dir/project" "$tmp/work" | while read -r f; do
-    mkdir -p "$out/$(dirname "$f")"; cp "$tmp/work/$f" "$out/$f"
+  changed_files "$tmp/orig" "$tmp/work" | while read -r f; do
+    mkdir -p "$out/$(dirname "$f")"; sed -e "s|$url|<registry>/|g" -e "s|$tarballs|<tarballs>/|g" -e "s|$tmp/git/|<git>/|g" "$tmp/work/$f" >"$out/$f"
   done
-  sed -e "s|$tmp/work|<project>|g" -e "s|$tmp|<tmp>|g" -e "s|$url|<registry>/|g" -e "s|${url%/}|<registry>|g" \
+  sed -e "s|$tmp/work|<project>|g" -e "s|$tmp/git/|<git>/|g" -e "s|$tmp|<tmp>|g" -e "s|$url|<registry>/|g" -e "s|$tarballs|<tarballs>/|g" -e "s|${url%/}|<registry>|g" \
     -e 's/cutoff ([0-9][0-9T:.Z-]*)/cutoff (<cutoff>)/g' -e 's/ in [0-9.]*m\{0,1\}s)/ in <time>)/g' -e '/^Done in /d' "$tmp/output" | sort_warning_runs >"$out/output.txt"
   [ "$status" = 0 ] || echo "$status" >"$out/exit-code"
   local rc=0

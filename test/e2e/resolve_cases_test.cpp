@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "registry_case.hpp"
 #include "testing.hpp"
@@ -55,6 +56,29 @@ std::vector<std::string> expected_files(const std::string& dir) {
   return files;
 }
 
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+}
+
+// The placeholders scripts/gen-resolve-cases.sh fills in and writes back: `<registry>/` (the
+// registry's URL), `<tarballs>/` (the same server by the name localhost, which pnpm does not
+// take for the registry: a plain tarball URL) and `<git>/` (where git-src/ was committed).
+struct Places {
+  std::vector<std::pair<std::string, std::string>> subs;
+  std::string fill(std::string text) const {
+    for (auto& [k, v] : subs) replace_all(text, k, v);
+    return text;
+  }
+};
+
+void fill_tree(const std::string& dir, const Places& p) {
+  for (auto& e : stdfs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.path().extension() == ".tgz") continue;
+    std::string text = read_file(e.path().string()), filled = p.fill(text);
+    if (filled != text) write_file(e.path().string(), filled);
+  }
+}
+
 std::string first_difference(const std::string& a, const std::string& b) {
   size_t i = 0;
   while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
@@ -76,6 +100,15 @@ TEST_CASE("resolution matches pnpm 12.21 on every case of test/resolve/cases") {
       std::string work = tmp.path() + "/work", home = tmp.path() + "/home";
       stdfs::create_directories(home);
       stdfs::copy(dir + "/project", work, stdfs::copy_options::recursive);
+      std::string url = server.url(), tarballs = url;
+      replace_all(tarballs, "127.0.0.1", "localhost");
+      Places places{{{"<registry>/", url}, {"<tarballs>/", tarballs}, {"<git>/", tmp.path() + "/git/"}}};
+      if (stdfs::exists(dir + "/git-src")) {
+        std::string mk = "sh '" TARN_SOURCE_DIR "/fixtures/kinds/make-git-repo.sh' '" + dir + "/git-src' '" + tmp.path() +
+                         "/git' >/dev/null";
+        REQUIRE(std::system(mk.c_str()) == 0);
+      }
+      fill_tree(work, places);
       std::ofstream(work + "/.npmrc", std::ios::app) << "registry=" << server.url() << "\n";
       std::string cmd = read_file(dir + "/cmd");
       while (!cmd.empty() && (cmd.back() == '\n' || cmd.back() == ' ')) cmd.pop_back();
@@ -101,9 +134,23 @@ TEST_CASE("resolution matches pnpm 12.21 on every case of test/resolve/cases") {
       }
       REQUIRE(r.status == 0);
       for (auto& f : expected_files(dir + "/expected")) {
-        std::string want = read_file(dir + "/expected/" + f), have = read_file(work + "/" + f);
+        std::string want = places.fill(read_file(dir + "/expected/" + f)), have = read_file(work + "/" + f);
         INFO(f << " " << first_difference(have, want));
         CHECK(have == want);
+      }
+      // An install (not --lockfile-only): every direct dependency pnpm reported adding
+      // ("+ name version") is in node_modules with its package.json.
+      if (cmd.find("--lockfile-only") == std::string::npos && cmd.rfind("install", 0) == 0) {
+        std::istringstream pnpm_out(read_file(dir + "/expected/output.txt"));
+        size_t added = 0;
+        for (std::string line; std::getline(pnpm_out, line);) {
+          if (line.rfind("+ ", 0) != 0) continue;
+          std::string alias = line.substr(2, line.find(' ', 2) - 2);
+          INFO(alias);
+          CHECK(stdfs::exists(work + "/node_modules/" + alias + "/package.json"));
+          ++added;
+        }
+        CHECK(added > 0);
       }
     }
   }

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "registry_case.hpp"
+#include "tarn/core/semver.hpp"
 #include "tarn/lockfile/lockfile.hpp"
 #include "tarn/net/fetcher.hpp"
 #include "testing.hpp"
@@ -177,20 +178,40 @@ TEST_CASE("each expected lockfile names the tarballs the tests build, by integri
   auto lock = Lockfile::load(lock_path);
   REQUIRE(lock);
   std::string text = test::read_file(lock_path);
-  // pnpm writes no tarball URL for a registry package at the standard path, so no port.
-  CHECK(text.find("tarball:") == std::string::npos);
+  // pnpm writes no tarball URL for a registry package at the standard path, so no port; a
+  // tarball URL or git repository is named through a placeholder.
   CHECK(text.find("127.0.0.1") == std::string::npos);
-  size_t resolutions = 0;
-  for (size_t p = text.find("resolution: {integrity: "); p != std::string::npos;
-       p = text.find("resolution: {integrity: ", p + 1))
-    ++resolutions;
-  CHECK(resolutions == lock->packages.size());
+  CHECK(text.find("localhost") == std::string::npos);
   for (auto& [key, meta] : lock->packages) {
     INFO(key);
-    CHECK(meta.resolution == ResolutionKind::Registry);
-    REQUIRE(by_key.count(key));
-    REQUIRE(meta.integrity);
-    CHECK(meta.integrity->str() == by_key.at(key)->integrity);
+    std::string name = key.substr(0, key.find('@', 1)), ref = key.substr(name.size() + 1);
+    if (Version::parse(ref)) {
+      CHECK(meta.resolution == ResolutionKind::Registry);
+      REQUIRE(by_key.count(key));
+      REQUIRE(meta.integrity);
+      CHECK(meta.integrity->str() == by_key.at(key)->integrity);
+    } else if (ref.rfind("<tarballs>/", 0) == 0) {
+      // The registry's own tarball under another host name (tarball-url).
+      CHECK(meta.resolution == ResolutionKind::Tarball);
+      CHECK(meta.tarball.str() == ref);
+      REQUIRE(by_key.count(name + "@" + meta.version));
+      REQUIRE(meta.integrity);
+      CHECK(meta.integrity->str() == by_key.at(name + "@" + meta.version)->integrity);
+    } else if (ref.rfind("file:", 0) == 0 && ref.size() > 4 && ref.substr(ref.size() - 4) == ".tgz") {
+      std::string bytes = test::read_file(dir + "/project/" + ref.substr(5));
+      CHECK(meta.resolution == ResolutionKind::Tarball);
+      REQUIRE(meta.integrity);
+      CHECK(meta.integrity->str() == test::sri_sha512(std::vector<uint8_t>(bytes.begin(), bytes.end())));
+    } else if (ref.rfind("file:", 0) == 0) {
+      CHECK(meta.resolution == ResolutionKind::Directory);
+      CHECK(fs::exists(dir + "/project/" + meta.directory + "/package.json"));
+    } else {
+      // git: the commit of git-src/ as make-git-repo.sh commits it.
+      CHECK(ref.rfind("git+file://<git>/repo.git#", 0) == 0);
+      CHECK(meta.resolution == ResolutionKind::Git);
+      CHECK(meta.git_commit.size() == 40);
+      CHECK(fs::exists(dir + "/git-src/package.json"));
+    }
   }
 }
 

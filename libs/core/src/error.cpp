@@ -11,7 +11,7 @@ namespace {
 
 // The one table of codes. Names with ERR_PNPM_ are pnpm's own for the same failure;
 // ERR_TARN_ names are tarn's, for failures pnpm reports without a code of its own.
-constexpr std::array<CodeInfo, 73> kCodes{{
+constexpr std::array<CodeInfo, 76> kCodes{{
     {Code::Usage, "ERR_TARN_USAGE", 2, "the command line is wrong (pnpm's parser exits 2 too)"},
     {Code::NoSuchDir, "ERR_TARN_NO_SUCH_DIR", 1, "the project directory does not exist"},
     {Code::NoImporterManifestFound, "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", 1, "no package.json in the project"},
@@ -102,9 +102,13 @@ constexpr std::array<CodeInfo, 73> kCodes{{
      "exec -r / --filter: the command failed in a project and the run stopped (no --no-bail)"},
     {Code::RecursiveFail, "ERR_PNPM_RECURSIVE_FAIL", 1, "run or exec -r --no-bail: the command failed in some projects"},
     {Code::RecursiveRunNoScript, "ERR_PNPM_RECURSIVE_RUN_NO_SCRIPT", 1, "run -r / --filter: no selected project has the script"},
+    {Code::ExoticSubdep, "ERR_PNPM_EXOTIC_SUBDEP", 1,
+     "a package depends on a tarball URL or git repository and blockExoticSubdeps is on (pnpm 12's default)"},
+    {Code::GitLsRemoteFailed, "ERR_PNPM_GIT_LS_REMOTE_FAILED", 1, "git ls-remote failed on a git dependency's repository"},
+    {Code::GitUnknownRef, "ERR_TARN_GIT_UNKNOWN_REF", 1, "a git dependency's ref names no branch, tag or commit of its repository"},
 }};
 
-static_assert(kCodes.size() == static_cast<size_t>(Code::RecursiveRunNoScript) + 1, "one row per Code");
+static_assert(kCodes.size() == static_cast<size_t>(Code::GitUnknownRef) + 1, "one row per Code");
 
 constexpr bool table_in_order() {
   for (size_t i = 0; i < kCodes.size(); ++i)

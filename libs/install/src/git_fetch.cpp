@@ -209,4 +209,32 @@ Result<PackageIndex> fetch_git(const InstallContext& cx, const PlannedPackage& p
   return stage(*dir, *files, staging_fd);
 }
 
+// Resolution (libs/resolve exotic_git.cpp pins the ref from this; pnpm's get_repo_refs).
+Result<std::string> git_ls_remote(const std::string& repo, const std::string& tmp) {
+  if (repo.empty() || repo[0] == '-')
+    return Error::failed(Code::InvalidGitRepository, "Invalid git repository \"" + repo + "\". A repository must not begin with '-'.");
+  std::vector<std::string> args = kSafe;
+  for (const char* a : {"ls-remote", "--"}) args.emplace_back(a);
+  args.push_back(repo);
+  GitRun r = run_git(args, tmp);
+  if (r.status < 0)
+    return Error::failed(Code::GitNotFound, "`git` executable not found on PATH. Install git to fetch git-hosted packages.");
+  if (r.status != 0) return Error::failed(Code::GitLsRemoteFailed, "git ls-remote failed: " + trimmed(r.err));
+  return r.out;
+}
+
+// The resolver reads the pinned commit's package.json from a checkout made as the fetcher
+// makes it (pnpm's read_git_manifest clones too).
+Result<std::string> git_read_manifest(const std::string& repo, const std::string& commit, const std::string& path,
+                                      const std::string& tmp) {
+  PackageMeta m;
+  m.git_repo = repo;
+  m.git_commit = commit;
+  std::string dest = tmp + "/checkout";
+  if (auto r = checkout(m, repo, tmp, dest); !r) return r.error();
+  auto dir = package_dir(dest, path);
+  if (!dir) return dir.error();
+  return fs::read_file(fs::join(*dir, "package.json"));
+}
+
 }  // namespace tarn

@@ -26,4 +26,10 @@ Result<PackageIndex> fetch_git(const InstallContext& cx, const PlannedPackage& p
 // The store address of a git package: its repository, commit and path.
 StoreKey git_store_key(const PlannedPackage& p);
 
+// For resolution: `git ls-remote <repo>`'s output, and the package.json at `commit` (under
+// `path`) of `repo`, checked out in the directory `tmp` (which must exist; left for the caller).
+Result<std::string> git_ls_remote(const std::string& repo, const std::string& tmp);
+Result<std::string> git_read_manifest(const std::string& repo, const std::string& commit, const std::string& path,
+                                      const std::string& tmp);
+
 }  // namespace tarn

@@ -5,8 +5,13 @@
 // picked, so content overlaps with the rest of the walk (seed 000's metadata-first idea).
 #include <tbb/task_group.h>
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <future>
 
+#include "git_fetch.hpp"
 #include "passes.hpp"
 #include "state.hpp"
 #include "tarn/lockfile/manifest_edit.hpp"
@@ -80,6 +85,81 @@ DepGroup group_for(const ManifestChange& c, const ManifestDoc& doc, const std::s
   return doc.group_of(alias).value_or(DepGroup::Prod);
 }
 
+// A scratch directory for resolving one tarball or git package, removed when done.
+struct ScratchDir {
+  std::string path;
+  ScratchDir() {
+    std::string t = "/tmp/tarn-resolve-XXXXXX";
+    if (::mkdtemp(t.data())) path = t;
+  }
+  ~ScratchDir() {
+    if (!path.empty()) (void)fs::remove_all(path);
+  }
+};
+
+Result<net::Body> download(InstallContext& cx, const std::string& url) {
+  std::promise<Result<net::Body>> p;
+  auto f = p.get_future();
+  cx.fetcher->get(net::Request{url, cx.settings.authorization_for(url), url},
+                  [&p](Result<net::Body>&& b) { p.set_value(std::move(b)); });
+  auto body = f.get();
+  if (body) cx.fetcher->release(body->size());
+  return body;
+}
+
+// A tarball URL or a file: tarball for the resolver: its integrity and package.json (pnpm's
+// tarball resolver reads the manifest from the archive).
+Result<resolve::ExoticIo::Tarball> exotic_tarball(InstallContext& cx, const std::string& where) {
+  net::Body bytes;
+  if (!where.empty() && where[0] == '/') {
+    auto text = fs::read_file(where);
+    if (!text) return text.error();
+    bytes.assign(text->begin(), text->end());
+  } else {
+    auto b = download(cx, where);
+    if (!b) return b.error();
+    bytes = std::move(*b);
+  }
+  ScratchDir tmp;
+  int fd = tmp.path.empty() ? -1 : ::open(tmp.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Error::failed(Code::FetchFailed, "failed to unpack " + where + ": no scratch directory");
+  auto index = extract_tar(bytes, fd, where);
+  std::optional<Result<std::string>> manifest;
+  size_t ordinal = 0;
+  for (auto& e : index ? index->entries : std::vector<PackageIndex::Entry>{}) {
+    if (e.dir) continue;
+    if (e.path == "package.json") manifest = fs::read_file_at(fd, PackageIndex::blob_name(ordinal).c_str(), where);
+    ++ordinal;
+  }
+  ::close(fd);
+  if (!index) return index.error();
+  if (!manifest) return Error::failed(Code::BadPackageJson, "failed to read the package.json of " + where + ": the tarball has none");
+  if (!*manifest) return manifest->error();
+  Integrity integrity = compute_sha512(bytes);
+  // An install keeps the bytes it has (pnpm's tarball resolver hands them to the store): the
+  // link pass finds the package stored and fetches nothing.
+  if (!cx.opts.lockfile_only && cx.store) {
+    StoreKey key = StoreKey::from_integrity(integrity);
+    if (cx.store->check(key) != Store::Health::Present)
+      (void)cx.store->add(key, [&](int sfd) { return unpack_tarball(bytes, &integrity, sfd, where); });
+  }
+  return resolve::ExoticIo::Tarball{std::move(**manifest), integrity};
+}
+
+resolve::ExoticIo exotic_io(InstallContext& cx) {
+  resolve::ExoticIo io;
+  io.tarball = [&cx](const std::string& where) { return exotic_tarball(cx, where); };
+  io.git_ls_remote = [](const std::string& repo) -> Result<std::string> {
+    ScratchDir tmp;
+    return git_ls_remote(repo, tmp.path);
+  };
+  io.git_manifest = [](const std::string& repo, const std::string& commit, const std::string& path) -> Result<std::string> {
+    ScratchDir tmp;
+    return git_read_manifest(repo, commit, path, tmp.path);
+  };
+  return io;
+}
+
 // The ResolveInput for this workspace and its settings.
 resolve::ResolveInput resolve_input(const InstallContext& cx, const Lockfile* existing) {
   resolve::ResolveInput in;
@@ -136,6 +216,9 @@ Result<void> apply_add(InstallContext& cx, resolve::PackumentSource& src, Manife
       if (!doc_r) return doc_r.error();
       resolve::PickOptions po;
       if (in.minimum_release_age) po.published_by = in.now - *in.minimum_release_age;
+      // lowest-direct and time-based save the lowest match, which is what they resolve
+      // (test/resolve/cases/time-based-add: f@^1.0.0 stays ^1.0.0).
+      po.lowest = in.mode != resolve::ResolutionMode::Highest;
       const PackageVersion* pv = resolve::pick_version(**doc_r, *ws, po);
       if (!pv) po.published_by.reset(), pv = resolve::pick_version(**doc_r, *ws, po);
       if (!pv)
@@ -307,6 +390,7 @@ Result<void> resolve_lockfile(InstallContext& cx) {
   // --lockfile-only touches no store: nothing to prefetch.
   if (!cx.opts.lockfile_only)
     in.on_picked = [&pf](const PkgName& n, const resolve::PackageVersion& pv) { pf.pick(n, pv); };
+  in.exotic = exotic_io(cx);
   resolve::ResolveReport report;
   auto lf = resolve::resolve(in, client, &report);
   if (!lf) return lf.error();

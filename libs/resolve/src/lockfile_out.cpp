@@ -42,7 +42,7 @@ PackageMeta package_meta(const ResolveInput& in, const ResolvedPackage& p) {
   const PackageVersion& pv = *p.meta;
   PackageMeta m;
   m.integrity = pv.integrity;
-  if (!standard_tarball(in, p.name, pv)) {
+  if (!p.exotic && !standard_tarball(in, p.name, pv)) {
     m.resolution = ResolutionKind::Tarball;
     m.tarball = pv.tarball;
   }
@@ -64,6 +64,18 @@ PackageMeta package_meta(const ResolveInput& in, const ResolvedPackage& p) {
   for (auto& [n, rp] : peers) {
     m.peer_dependencies.emplace_back(n, rp.first);
     if (rp.second) m.peer_dependencies_meta.emplace_back(n, true);
+  }
+  if (p.exotic) {
+    // file:, tarball-URL and git packages: the resolution their resolver recorded.
+    const PackageMeta& x = *p.exotic;
+    m.resolution = x.resolution;
+    m.integrity = x.integrity;
+    m.tarball = x.tarball;
+    m.directory = x.directory;
+    m.git_repo = x.git_repo;
+    m.git_commit = x.git_commit;
+    m.git_path = x.git_path;
+    m.version = x.version;
   }
   return m;
 }
@@ -171,8 +183,20 @@ Result<Lockfile> build_lockfile(const ResolvedTree& tree, const ResolveInput& in
     lf.snapshots.push_back(snapshot(key, n, st != state.end() && st->second == 1));
   }
   lf.reindex();
-  for (size_t i = 0; i < tree.importers.size(); ++i) lf.importers.push_back(importer(tree.importers[i], g.direct[i]));
+  for (size_t i = 0; i < tree.importers.size(); ++i) {
+    lf.importers.push_back(importer(tree.importers[i], g.direct[i]));
+    // pnpm copies package.json's dependenciesMeta into the importer (test/resolve/cases/
+    // file-injected).
+    for (auto& p : in.projects)
+      if (p.id == tree.importers[i].id) lf.importers.back().dependencies_meta = p.manifest.dependencies_meta;
+  }
   lf.catalogs = catalog_snapshots(lf.importers, in.catalogs);
+  // pnpm's merge_recorded_time: the lockfile's dates, this run's layered over them (the
+  // writer prunes them to the importers' direct dependencies, as prune_time does).
+  if (in.mode == ResolutionMode::TimeBased) {
+    if (in.existing) lf.time = in.existing->time;
+    for (auto& [id, at] : tree.time) lf.time[id] = at;
+  }
   if (issues) collect_issues(g, tree, *issues);
   return lf;
 }

@@ -169,7 +169,8 @@ bool read_dist(const json::object& o, PackageVersion& pv) {
 
 // One entry of `versions`, or nothing where pnpm's decode of it fails: the key or the
 // `version` field is not semver, or a field has a shape pnpm's typed manifest refuses.
-std::optional<PackageVersion> read_version(std::string_view key, const json::value& v, Source source) {
+std::optional<PackageVersion> read_version(std::string_view key, const json::value& v, Source source,
+                                          bool need_dist = true) {
   const json::object* o = v.if_object();
   auto version = Version::parse(key);
   const json::string* field_version = o ? string_field(*o, "version") : nullptr;
@@ -179,7 +180,7 @@ std::optional<PackageVersion> read_version(std::string_view key, const json::val
   if (!read_dep_map(*o, "dependencies", &pv.dependencies) ||
       !read_dep_map(*o, "optionalDependencies", &pv.optional_dependencies) ||
       !read_dep_map(*o, "peerDependencies", &pv.peer_dependencies) || !read_dep_map(*o, "devDependencies", nullptr) ||
-      !read_peer_meta(*o, pv.optional_peers) || !read_deprecated(*o, pv.deprecated) || !read_dist(*o, pv))
+      !read_peer_meta(*o, pv.optional_peers) || !read_deprecated(*o, pv.deprecated) || (need_dist && !read_dist(*o, pv)))
     return std::nullopt;
   pv.engines = read_engines(*o);
   pv.os = string_list(field(*o, "os"), false);
@@ -252,6 +253,24 @@ Result<Packument> parse(std::string_view text, const PkgName& what, Source sourc
                    [](const PackageVersion& a, const PackageVersion& b) { return a.version < b.version; });
   read_time(root, versions, p);
   return p;
+}
+
+// A package's own package.json (a directory, a tarball's, a git commit's): the manifest
+// fields a registry version has, without `dist`.
+Result<std::pair<std::string, PackageVersion>> parse_manifest(std::string_view text, const std::string& what) {
+  json::monotonic_resource arena;
+  auto dom = parse_dom(text, PkgName(), &arena);
+  auto bad = [&](const std::string& why) {
+    return Error::failed(Code::BadPackageJson, "failed to read the package.json of " + what + ": " + why);
+  };
+  if (!dom) return bad("not a JSON object");
+  const json::object& o = dom->get_object();
+  const json::string* name = string_field(o, "name");
+  const json::string* version = string_field(o, "version");
+  if (!name || !version) return bad("it has no name or no version");
+  auto pv = read_version(*version, *dom, Source::Registry, false);
+  if (!pv) return bad("its version or dependencies do not parse");
+  return std::pair<std::string, PackageVersion>(std::string(*name), std::move(*pv));
 }
 
 namespace {

@@ -16,6 +16,9 @@ enum class Source { Registry, Cache };
 
 Result<Packument> parse(std::string_view json, const PkgName& what, Source source);
 
+// A package.json as a version entry: its name and the manifest (no dist). Errors name `what`.
+Result<std::pair<std::string, PackageVersion>> parse_manifest(std::string_view text, const std::string& what);
+
 // The trimmed model as a registry-shaped JSON document (for the cache).
 std::string serialize(const Packument& p);
 

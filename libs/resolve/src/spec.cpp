@@ -86,8 +86,12 @@ Result<WantedSpec> WantedSpec::parse(const PkgName& alias, std::string_view spec
     return registry_spec(std::move(w), at == std::string_view::npos ? "latest" : rest.substr(at + 1));
   }
   if (looks_like_git(spec)) return with(K::Git, spec);
-  if (starts_with(spec, "./") || starts_with(spec, "../") || starts_with(spec, "/") || starts_with(spec, "~/"))
-    return with(K::File, spec);
+  // pnpm's parse_local_path: a bare path is a file: tarball when it names an archive, else
+  // a link: to the directory (not injected).
+  if (starts_with(spec, "./") || starts_with(spec, "../") || starts_with(spec, "/") || starts_with(spec, "~/")) {
+    bool archive = ends_with(spec, ".tgz") || ends_with(spec, ".tar.gz") || ends_with(spec, ".tar");
+    return with(archive ? K::File : K::Link, spec);
+  }
   // An empty specifier means any version, as "*" does.
   return registry_spec(std::move(w), spec.empty() ? "*" : spec);
 }

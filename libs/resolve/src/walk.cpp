@@ -104,17 +104,30 @@ struct Walk {
   std::unordered_map<std::string, Result<std::shared_ptr<const Packument>>> docs;
   std::set<std::string> requested;
 
+  // resolutionMode time-based: every document is the full one (pnpm's full_metadata_policy:
+  // the abbreviated one has no `time`), and transitive picks are cut off at the newest
+  // direct dependency's publish time plus an hour (compute_time_based_cutoff).
+  bool full_docs = false;
+  std::optional<std::chrono::system_clock::time_point> subdep_published_by;
+  std::vector<size_t> project_of;  // importer index -> project index
+  size_t importer_now = 0;         // the importer extend() is walking
+  std::string lockfile_dir;        // the root project's directory: file: ids are relative to it
+
   std::mutex mu;
   std::condition_variable cv;
   std::deque<std::pair<std::string, Result<std::shared_ptr<const Packument>>>> done;
 
-  Walk(const ResolveInput& i, PackumentSource& s) : in(i), source(s) {
+  Walk(const ResolveInput& i, PackumentSource& s) : in(i), source(s), full_docs(i.mode == ResolutionMode::TimeBased) {
     for (size_t p = 0; p < i.projects.size(); ++p) seeds_by_project.push_back(preferred_seed(i, p));
   }
 
   // Documents are keyed "name" (abbreviated) or "name\tfull".
+  std::string doc_key(const PkgName& name, bool full) const {
+    return full || full_docs ? name.str() + "\tfull" : name.str();
+  }
   void ensure(const PkgName& name, bool full = false) {
-    std::string key = full ? name.str() + "\tfull" : name.str();
+    std::string key = doc_key(name, full);
+    full = full || full_docs;
     if (!requested.insert(key).second) return;
     source.get(name, full, [this, n = key](Result<std::shared_ptr<const Packument>> r) {
       std::lock_guard lk(mu);
@@ -146,13 +159,24 @@ struct Walk {
   std::vector<Preferred> prefs_for(const std::string& name, const Overlay* overlay) const;
   PickOptions pick_options(const Seed& s, const std::vector<Preferred>* prefs) const;
   std::optional<size_t> settle(const Seed& s, const std::string& owner);
+  std::optional<size_t> settle_exotic(const Seed& s);
+  size_t package_for_exotic(ExoticPick pick);
+  std::optional<WantedSpec> child_exotic(size_t pkg, WantedSpec ws, bool optional);
   const Result<std::shared_ptr<const Packument>>& doc_for(const Seed& s, PickOptions& o);
   size_t package_for(const std::shared_ptr<const Packument>& doc, const PackageVersion* pv);
   std::vector<Seed> children_seeds(size_t occ);
   void extend(size_t importer, std::vector<Seed> level);
   std::vector<Seed> next_level(const std::vector<size_t>& fresh);
   std::vector<std::string> parent_path(size_t occ) const;
+  struct Want {
+    std::string alias, spec;
+    DepGroup group;
+    bool declared_peer_only;
+  };
+  std::vector<Want> direct_wants(size_t project) const;
   std::vector<Seed> importer_seeds(size_t project, size_t importer);
+  Result<WantedSpec> injected_spec(size_t project, const Want& w, WantedSpec ws) const;
+  void time_based_cutoff(const std::vector<size_t>& order);
   Result<std::string> link_target(size_t project, const WantedSpec& ws) const;
   bool hoist_round(size_t importer, bool optional_peers);
   std::string hoisted_spec(const std::string& name, const std::string& range, const std::vector<Range>& all) const;
@@ -174,6 +198,7 @@ PickOptions Walk::pick_options(const Seed& s, const std::vector<Preferred>* pref
   o.lowest = s.as_direct && in.mode != ResolutionMode::Highest;
   if (in.minimum_release_age && in.minimum_release_age->count() > 0)
     o.published_by = in.now - *in.minimum_release_age;
+  if (in.mode == ResolutionMode::TimeBased && !s.as_direct) o.published_by = subdep_published_by;
   o.preferred = prefs;
   return o;
 }
@@ -211,10 +236,16 @@ const PackageVersion* pick_with_policy(const Packument& doc, const WantedSpec& s
   o.published_by.reset();
   if (spec.kind == WantedSpec::Kind::Range) o.lowest = true;
   const PackageVersion* pv = pick_version(doc, spec, o);
-  if (pv) {
-    auto t = doc.time.find(pv->version.str());
-    immature[doc.name.str() + "@" + pv->version.str()] = t == doc.time.end() ? "" : t->second;
+  if (!pv) return pv;
+  auto t = doc.time.find(pv->version.str());
+  // Only a pick younger than minimumReleaseAge is a violation: time-based's own cutoff for
+  // transitive dependencies falls back silently (test/resolve/cases/time-based: d@1.0.0).
+  if (in.mode == ResolutionMode::TimeBased) {
+    if (!in.minimum_release_age || in.minimum_release_age->count() <= 0) return pv;
+    auto when = t == doc.time.end() ? std::nullopt : parse_timestamp(t->second);
+    if (when && *when <= in.now - *in.minimum_release_age) return pv;
   }
+  immature[doc.name.str() + "@" + pv->version.str()] = t == doc.time.end() ? "" : t->second;
   return pv;
 }
 
@@ -223,7 +254,7 @@ const PackageVersion* pick_with_policy(const Packument& doc, const WantedSpec& s
 // after the cutoff.
 const Result<std::shared_ptr<const Packument>>& Walk::doc_for(const Seed& s, PickOptions& o) {
   const std::string& name = s.spec.name.str();
-  if (s.optional) {
+  if (s.optional || full_docs) {
     ensure(s.spec.name, true);
     return wait_doc(name + "\tfull");
   }
@@ -241,6 +272,7 @@ const Result<std::shared_ptr<const Packument>>& Walk::doc_for(const Seed& s, Pic
 }
 
 std::optional<size_t> Walk::settle(const Seed& s, const std::string& owner) {
+  if (!s.spec.is_registry()) return settle_exotic(s);
   const std::string& name = s.spec.name.str();
   const Overlay* ov = s.parent_occ == SIZE_MAX ? nullptr : occs[s.parent_occ].children_overlay.get();
   auto prefs = prefs_for(name, ov);
@@ -344,11 +376,13 @@ std::vector<Seed> Walk::children_seeds(size_t occ) {
   for (auto& [n, r, opt] : kids) {
     auto name = PkgName::parse(n);
     auto ws = name ? WantedSpec::parse(*name, r) : Result<WantedSpec>(name.error());
-    if (!ws || !ws->is_registry()) {
-      if (!opt)
-        errs.add(ws ? Error::failed(Code::Unsupported, "failed to resolve " + n + "@" + printable(r) + " (a dependency of " +
-                                                           tree.packages[pkg].id() + "): tarn resolves registry dependencies only")
-                    : ws.error());
+    if (ws && !ws->is_registry()) {
+      auto child = child_exotic(pkg, std::move(*ws), opt);
+      if (!child) continue;
+      *ws = std::move(*child);
+    }
+    if (!ws) {
+      if (!opt) errs.add(ws.error());
       continue;
     }
     children.push_back({*name, SIZE_MAX, opt});
@@ -357,7 +391,64 @@ std::vector<Seed> Walk::children_seeds(size_t occ) {
   return out;
 }
 
+// A package's own dependency that is not the registry's: a registry tarball URL is its
+// version; a tarball URL or git repository is ERR_PNPM_EXOTIC_SUBDEP under
+// blockExoticSubdeps (pnpm 12's default); file: resolves from a file: directory parent.
+std::optional<WantedSpec> Walk::child_exotic(size_t pkg, WantedSpec ws, bool optional) {
+  if (auto reg = registry_tarball(in, ws)) return reg;
+  const ResolvedPackage& parent = tree.packages[pkg];
+  using K = WantedSpec::Kind;
+  std::string what = ws.name.str() + "@" + printable(ws.kind == K::File ? "file:" + ws.text : ws.text);
+  Error e;
+  if ((ws.kind == K::Tarball || ws.kind == K::Git) && in.block_exotic_subdeps)
+    e = Error::failed(Code::ExoticSubdep, "Exotic dependency \"" + ws.name.str() + "\" (resolved via " +
+                                              (ws.kind == K::Git ? "git-repository" : "url") +
+                                              ") is not allowed in subdependencies when blockExoticSubdeps is enabled");
+  else if (ws.kind == K::File && !parent.dir.empty()) return ws;
+  else
+    e = Error::failed(Code::Unsupported, "failed to resolve " + what + " (a dependency of " + parent.id() +
+                                             "): tarn resolves a package's own link:, workspace: and file: dependencies "
+                                             "only under a file: directory, and its tarball and git ones only with blockExoticSubdeps");
+  if (!optional) errs.add(std::move(e));
+  return std::nullopt;
+}
+
+// file:, tarball URLs and git: fetched now (pnpm's local, tarball and git resolvers), one
+// package per depPath.
+std::optional<size_t> Walk::settle_exotic(const Seed& s) {
+  std::string base = s.parent_occ == SIZE_MAX ? in.projects[project_of[importer_now]].dir
+                                              : tree.packages[occs[s.parent_occ].pkg].dir;
+  auto pick = resolve_exotic(in, s.spec, base, lockfile_dir);
+  if (!pick) {
+    if (!s.optional) errs.add(pick.error());
+    return std::nullopt;
+  }
+  return package_for_exotic(std::move(*pick));
+}
+
+size_t Walk::package_for_exotic(ExoticPick pick) {
+  const PkgName& name = pick.doc->name;
+  auto [it, fresh] = by_id.emplace(name.str() + "@" + pick.ref, tree.packages.size());
+  if (!fresh) return it->second;
+  ResolvedPackage p;
+  p.name = name;
+  p.doc = pick.doc;
+  p.meta = &pick.doc->versions.front();
+  p.ref = pick.ref;
+  p.exotic = pick.meta;
+  p.dir = pick.dir;
+  if (auto ext = transform_manifest(in, name, *p.meta)) {
+    p.extended = std::make_shared<const PackageVersion>(std::move(*ext));
+    p.meta = p.extended.get();
+  }
+  p.peers = own_peers(p.name, *p.meta, in.auto_install_peers);
+  tree.packages.push_back(std::move(p));
+  owned.push_back(0);
+  return it->second;
+}
+
 void Walk::extend(size_t importer, std::vector<Seed> level) {
+  importer_now = importer;
   while (!level.empty()) {
     for (auto& s : level) ensure(s.spec.name, s.optional);
     std::vector<size_t> fresh;  // new occurrences, in seed order
@@ -422,14 +513,9 @@ std::vector<Seed> Walk::next_level(const std::vector<size_t>& fresh) {
 
 // pnpm's importer_direct_wanted_specs: peerDependencies (with autoInstallPeers), dev, prod,
 // optional; one spec per alias, at its first position, with the last group's range.
-std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
+std::vector<Walk::Want> Walk::direct_wants(size_t project) const {
   const Manifest& m = in.projects[project].manifest;
-  struct W {
-    std::string alias, spec;
-    DepGroup group;
-    bool declared_peer_only;
-  };
-  std::vector<W> wants;
+  std::vector<Want> wants;
   auto put = [&](const std::string& a, const std::string& s, DepGroup g, bool peer) {
     auto it = std::find_if(wants.begin(), wants.end(), [&](auto& w) { return w.alias == a; });
     if (it == wants.end()) wants.push_back({a, s, g, peer});
@@ -440,6 +526,26 @@ std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
   for (auto& [n, s] : m.dev_dependencies) put(n, s, DepGroup::Dev, false);
   for (auto& [n, s] : m.dependencies) put(n, s, DepGroup::Prod, false);
   for (auto& [n, s] : m.optional_dependencies) put(n, s, DepGroup::Optional, false);
+  return wants;
+}
+
+// dependenciesMeta.<alias>.injected: pnpm's local resolver copies a bare directory path
+// (file: protocol, a directory package) instead of linking it; link: stays a link.
+// Injected workspace packages are not resolved yet: refused rather than linked.
+Result<WantedSpec> Walk::injected_spec(size_t project, const Want& w, WantedSpec ws) const {
+  const auto& meta = in.projects[project].manifest.dependencies_meta;
+  const YamlValue* entry = meta ? meta->get(w.alias) : nullptr;
+  const YamlValue* inj = entry ? entry->get("injected") : nullptr;
+  if (!inj || inj->kind != YamlValue::Kind::Bool || !inj->flag) return ws;
+  if (ws.kind == WantedSpec::Kind::Link && w.spec.rfind("link:", 0) != 0) ws.kind = WantedSpec::Kind::File;
+  else if (ws.kind == WantedSpec::Kind::Workspace)
+    return Error::failed(Code::Unsupported, "failed to resolve " + w.alias + "@" + printable(w.spec) +
+                                                ": tarn does not resolve injected workspace dependencies yet");
+  return ws;
+}
+
+std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
+  std::vector<Want> wants = direct_wants(project);
   std::vector<Seed> seeds;
   auto& deps = tree.importers[i].deps;
   for (auto& w : wants) {
@@ -461,6 +567,11 @@ std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
       continue;
     }
     bool opt = w.group == DepGroup::Optional;
+    if (auto inj = injected_spec(project, w, std::move(*ws)); inj) ws = std::move(*inj);
+    else {
+      errs.add(inj.error());
+      continue;
+    }
     if (ws->kind == WantedSpec::Kind::Workspace || ws->kind == WantedSpec::Kind::Link) {
       auto link = link_target(project, *ws);
       if (!link) {
@@ -470,15 +581,53 @@ std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
       deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, *link});
       continue;
     }
-    if (!ws->is_registry()) {
-      errs.add(Error::failed(Code::Unsupported, "failed to resolve " + w.alias + "@" + printable(w.spec) + " in " +
-                                                    tree.importers[i].id.str() + ": tarn resolves registry, workspace: and link: dependencies only"));
-      continue;
-    }
+    if (auto reg = registry_tarball(in, *ws)) *ws = std::move(*reg);
     deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, {}});
     seeds.push_back(Seed{SIZE_MAX, deps.size() - 1, std::move(*ws), opt, true});
   }
   return seeds;
+}
+
+// pnpm's compute_time_based_cutoff: every importer's direct registry dependencies picked as
+// the walk picks them (lowest, under minimumReleaseAge); their publish times (else the
+// lockfile's `time:` entry) go to the lockfile, and the newest plus an hour, clamped by the
+// minimumReleaseAge cutoff, bounds every transitive pick. Errors are the walk's to report.
+void Walk::time_based_cutoff(const std::vector<size_t>& order) {
+  std::optional<std::chrono::system_clock::time_point> maximum, newest;
+  if (in.minimum_release_age && in.minimum_release_age->count() > 0) maximum = in.now - *in.minimum_release_age;
+  for (size_t p : order) {
+    seed_prefs = seeds_by_project[p];
+    for (auto& w : direct_wants(p)) {
+      auto name = PkgName::parse(w.alias);
+      auto cat = name ? from_catalog(in.catalogs, w.alias, w.spec) : Result<std::optional<std::string>>(name.error());
+      auto ws = cat ? WantedSpec::parse(*name, *cat ? **cat : w.spec) : Result<WantedSpec>(cat.error());
+      if (!ws || !ws->is_registry()) continue;
+      ensure(ws->name, true);
+      auto& r = wait_doc(doc_key(ws->name, true));
+      if (!r) continue;
+      auto prefs = prefs_for(ws->name.str(), nullptr);
+      PickOptions o;
+      o.lowest = true;
+      o.published_by = maximum;
+      o.preferred = &prefs;
+      std::map<std::string, std::string> ignored;
+      const PackageVersion* pv = pick_with_policy(**r, *ws, o, in, ignored);
+      if (!pv) continue;
+      std::string id = ws->name.str() + "@" + pv->version.str();
+      auto t = (*r)->time.find(pv->version.str());
+      std::string at = t != (*r)->time.end() ? t->second : "";
+      if (at.empty() && in.existing)
+        if (auto e = in.existing->time.find(id); e != in.existing->time.end()) at = e->second;
+      if (at.empty()) continue;
+      tree.time[id] = at;
+      if (auto when = parse_timestamp(at); when && (!newest || *newest < *when)) newest = when;
+    }
+  }
+  subdep_published_by = maximum;
+  if (newest) {
+    auto candidate = *newest + std::chrono::hours(1);
+    subdep_published_by = maximum && *maximum < candidate ? *maximum : candidate;
+  }
 }
 
 // The specifier an auto-installed peer is resolved with (pnpm's hoist_peers): an override,
@@ -611,11 +760,17 @@ Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& sourc
   PickOptions guess;
   if (in.minimum_release_age && in.minimum_release_age->count() > 0) guess.published_by = in.now - *in.minimum_release_age;
   MetadataPrefetch prefetch(shared, guess, in.auto_install_peers);
-  start_prefetch(prefetch, in);
+  // The prefetch asks for abbreviated documents, which time-based resolution does not read.
+  if (!w.full_docs) start_prefetch(prefetch, in);
   std::vector<size_t> order(in.projects.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return in.projects[a].id < in.projects[b].id; });
   for (size_t i : order) w.tree.importers.push_back({in.projects[i].id, {}});
+  w.project_of = order;
+  w.lockfile_dir = in.projects.empty() ? "" : in.projects[order.front()].dir;
+  for (auto& p : in.projects)
+    if (p.id.is_root()) w.lockfile_dir = p.dir;
+  if (in.mode == ResolutionMode::TimeBased) w.time_based_cutoff(order);
   for (size_t k = 0; k < order.size(); ++k) {
     w.seed_prefs = w.seeds_by_project[order[k]];
     w.extend(k, w.importer_seeds(order[k], k));

@@ -99,6 +99,10 @@ enum class Code : uint8_t {
   RecursiveExecFirstFail,
   RecursiveFail,
   RecursiveRunNoScript,
+  // Resolving tarball-URL, file: and git specifiers.
+  ExoticSubdep,
+  GitLsRemoteFailed,
+  GitUnknownRef,
 };
 
 struct CodeInfo {

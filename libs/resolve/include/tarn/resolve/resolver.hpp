@@ -25,6 +25,21 @@ namespace tarn::resolve {
 
 enum class ResolutionMode { Highest, LowestDirect, TimeBased };
 
+// What the install fetches for a specifier the registry does not serve (pnpm's tarball and
+// git resolvers). The resolver owns the pnpm rules (ids, paths, refs); these do the I/O.
+struct ExoticIo {
+  struct Tarball {
+    std::string manifest;  // package/package.json
+    Integrity integrity;   // sha512 of the bytes
+  };
+  // A tarball by URL ("http://...") or absolute path (a file: tarball).
+  std::function<Result<Tarball>(const std::string& url_or_path)> tarball;
+  // `git ls-remote <repo>`'s output; and the package.json at `commit` (under `path`).
+  std::function<Result<std::string>(const std::string& repo)> git_ls_remote;
+  std::function<Result<std::string>(const std::string& repo, const std::string& commit, const std::string& path)>
+      git_manifest;
+};
+
 struct ResolveInput {
   struct Project {
     ImporterId id;
@@ -52,6 +67,11 @@ struct ResolveInput {
   std::optional<std::chrono::minutes> minimum_release_age = std::chrono::minutes(1440);
   std::vector<std::string> minimum_release_age_exclude;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+  // Tarball URLs, file: tarballs and git repositories; unset: those specifiers fail.
+  ExoticIo exotic;
+  // pnpm's blockExoticSubdeps (default true): a package's own dependency on a tarball URL or
+  // a git repository is ERR_PNPM_EXOTIC_SUBDEP.
+  bool block_exotic_subdeps = true;
   // Called on the resolving thread for every (name, version) the first time it is picked.
   std::function<void(const PkgName&, const PackageVersion&)> on_picked;
 };
@@ -73,7 +93,13 @@ struct ResolvedPackage {
     bool optional = false;
   };
   std::vector<Peer> peers;  // sorted by name
-  std::string id() const { return name.str() + "@" + meta->version.str(); }
+  // A package from a tarball URL, file: or git: the depPath's part after "name@" ("file:dir",
+  // the URL, "git+<repo>#<commit>"), its packages: entry, and a file: directory's absolute
+  // path (its own file: dependencies resolve from there). Empty/null for registry picks.
+  std::string ref;
+  std::shared_ptr<const PackageMeta> exotic;
+  std::string dir;
+  std::string id() const { return name.str() + "@" + (ref.empty() ? meta->version.str() : ref); }
 };
 
 struct ResolvedImporter {
@@ -97,6 +123,9 @@ struct ResolvedTree {
   // Picks younger than minimumReleaseAge because nothing older matched: "name@version" ->
   // its publish time (pnpm then adds them to minimumReleaseAgeExclude, or fails if strict).
   std::map<std::string, std::string> immature;
+  // resolutionMode time-based: the direct dependencies' publish times, "name@version" ->
+  // ISO timestamp (the lockfile's `time:`).
+  std::map<std::string, std::string> time;
 };
 
 // pnpm's manifest transforms, once before the walk: overrides parsed (the lockfile records
