@@ -340,6 +340,7 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
     }
     if (auto n = root["ignoreScripts"]) s.ignore_scripts = n.as<bool>();
     if (auto n = root["ignorePnpmfile"]) s.ignore_pnpmfile = n.as<bool>();
+    if (auto n = root["injectWorkspacePackages"]) s.inject_workspace_packages = n.as<bool>();
     if (auto n = root["pnpmfile"]) s.pnpmfile = fs::normalize(fs::join(base, n.Scalar()));
     if (auto n = root["strictDepBuilds"]) s.strict_dep_builds = n.as<bool>();
     if (auto n = root["engineStrict"]) s.engine_strict = n.as<bool>();

@@ -60,6 +60,8 @@ std::optional<std::string_view> mismatched_setting(const InstallContext& cx, con
   if (cx.lockfile.patched_dependencies != patches) return "patchedDependencies";
   if (cx.lockfile.auto_install_peers != cx.settings.auto_install_peers) return "settings.autoInstallPeers";
   if (cx.lockfile.pnpmfile_checksum != pnpmfile_checksum(cx)) return "pnpmfileChecksum";
+  if (cx.lockfile.inject_workspace_packages != cx.settings.inject_workspace_packages)
+    return "settings.injectWorkspacePackages";
   return std::nullopt;
 }
 

@@ -360,6 +360,9 @@ resolve::PackumentClientOptions client_options(const InstallContext& cx) {
 Result<void> resolve_lockfile(InstallContext& cx) {
   // pnpm runs the pnpmfile's hooks (readPackage, afterAllResolved, ...) while it resolves;
   // tarn runs no JavaScript, so it refuses rather than write a lockfile the hooks would change.
+  if (cx.settings.inject_workspace_packages)
+    return Error::failed(Code::Unsupported, "failed to resolve " + cx.lockfile_path +
+                                                ": tarn does not resolve with injectWorkspacePackages yet; resolve with pnpm");
   if (!cx.pnpmfile_path.empty())
     return Error::failed(Code::Unsupported, "failed to resolve " + cx.lockfile_path + ": tarn does not run pnpmfile hooks (" +
                                                 cx.pnpmfile_path +

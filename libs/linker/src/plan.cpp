@@ -266,8 +266,9 @@ void Planner::plan_importer(const Importer& imp) {
         target = fs::relative(fs::dirname(path), pkg_path(t));
         if (planned(t).has_bin) bins.sources.push_back({plan_index_[t], path, false, {}});
         version = d.ref.kind == DepRef::Kind::Alias ? d.ref.target.str() : std::string(d.ref.target.version());
-        // pnpm's summary shows a git dependency's package version ("+ gitpkg 0.1.0").
-        if (const PackageMeta* m = planned(t).meta; m && m->resolution == ResolutionKind::Git && !m->version.empty())
+        // pnpm's summary shows a git or tarball dependency's package version ("+ gitpkg 0.1.0").
+        if (const PackageMeta* m = planned(t).meta;
+            m && (m->resolution == ResolutionKind::Git || m->resolution == ResolutionKind::Tarball) && !m->version.empty())
           version = m->version;
       }
       add_scope_dir(plan_.top_dirs, pi.modules_dir, d.alias);

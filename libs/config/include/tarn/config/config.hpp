@@ -72,6 +72,9 @@ struct Settings {
   // ignorePnpmfile. tarn runs no hooks: it checks pnpmfileChecksum, and refuses to resolve.
   std::string pnpmfile;
   bool ignore_pnpmfile = false;
+  // pnpm-workspace.yaml injectWorkspacePackages: the lockfile records it; tarn does not
+  // resolve with it yet (resolve.cpp refuses).
+  bool inject_workspace_packages = false;
   // strictDepBuilds (pnpm 12 default true): ignored dependency builds fail the install.
   bool strict_dep_builds = true;
   bool engine_strict = false;
