@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(cmake ninja-build g++ ccache pkg-config ca-certificates
       libboost1.81-dev libboost-json1.81-dev libboost-system1.81-dev
-      libssl-dev zlib1g-dev libdeflate-dev libarchive-dev libyaml-cpp-dev libtbb-dev libfmt-dev catch2 "$@")
+      libssl-dev zlib1g-dev libdeflate-dev libarchive-dev libyaml-cpp-dev libtbb-dev libfmt-dev libxxhash-dev catch2 "$@")
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

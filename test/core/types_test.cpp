@@ -66,7 +66,8 @@ TEST_CASE("SlotName follows pnpm's depPathToFilename") {
                  Row{"local-pkg@file:../local-pkg", "local-pkg@file+..+local-pkg"},
                  Row{"patchme@1.0.0(patch_hash=1fdda25c4820fce988f0d549c1cd3b176f88a05504ca1dba84ae692614e26fab)",
                      "patchme@1.0.0_patch_hash=1fdda25c4820fce988f0d549c1cd3b176f88a05504ca1dba84ae692614e26fab"},
-                 // URL versions (tarball, git): pnpm 12.21 always appends the key's hash.
+                 // URL versions (tarball, git), all measured with pnpm 12.21: a character
+                 // escaped beyond "://" and '/' (a port, '?', '#') appends the key's hash...
                  Row{"leftpad@http://127.0.0.1:48731/leftpad/-/leftpad-1.0.0.tgz",
                      "leftpad@http+++127.0.0.1+48731+leftpad+-+leftpad-1.0.0.tgz_fdbee042a0591ad748f4b8c9a2969ecb"},
                  Row{"gitpkg@git+http://127.0.0.1:48732/repo.git#4899ba454abb2c3ecdbda9614ef978fa98c7654c",
@@ -74,7 +75,24 @@ TEST_CASE("SlotName follows pnpm's depPathToFilename") {
                      "2d2564c5529a76afee6be61059264edd"},
                  Row{"gitsub@git+http://127.0.0.1:48732/repo.git#4899ba454abb2c3ecdbda9614ef978fa98c7654c&path:packages/sub",
                      "gitsub@git+http+++127.0.0.1+48732+repo.git+4899ba454abb2c3ecdbda9614ef978fa98c7654c&pat_"
-                     "ee913c83af573d1d7c09321534e016aa"}}) {
+                     "ee913c83af573d1d7c09321534e016aa"},
+                 Row{"escape-html@http://localhost:48799/escape-html/-/escape-html-1.0.3.tgz",
+                     "escape-html@http+++localhost+48799+escape-html+-+escape-html-1.0.3.tgz_"
+                     "845fb4ac015e34ecfc09e1f808cffdba"},
+                 Row{"escape-html@http://127.0.0.1/escape-html/-/escape-html-1.0.3.tgz?x=1",
+                     "escape-html@http+++127.0.0.1+escape-html+-+escape-html-1.0.3.tgz+x=1_"
+                     "eb370e468d6ab5e16d21ab2b82feb45c"},
+                 Row{"escape-html@http://127.0.0.1/escape-html/-/escape-html-1.0.3.tgz#frag",
+                     "escape-html@http+++127.0.0.1+escape-html+-+escape-html-1.0.3.tgz+frag_"
+                     "9bfe757d1486ebc7becfe1369c1cf3fb"},
+                 Row{"gitpkg@git+http://127.0.0.1/repo.git#4899ba454abb2c3ecdbda9614ef978fa98c7654c",
+                     "gitpkg@git+http+++127.0.0.1+repo.git+4899ba454abb2c3ecdbda9614ef978fa98c7654c_"
+                     "527af47df25d29db568c48b8d9f438ce"},
+                 // ...and a URL with none keeps the plain escaped name (fixtures/native).
+                 Row{"escape-html@https://registry.npmjs.org/escape-html/-/escape-html-1.0.3.tgz",
+                     "escape-html@https+++registry.npmjs.org+escape-html+-+escape-html-1.0.3.tgz"},
+                 Row{"escape-html@http://127.0.0.1/escape-html/-/escape-html-1.0.3.tgz",
+                     "escape-html@http+++127.0.0.1+escape-html+-+escape-html-1.0.3.tgz"}}) {
     CAPTURE(r.in);
     CHECK(SlotName::from_text(r.in).str() == r.out);
   }

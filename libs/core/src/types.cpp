@@ -220,14 +220,23 @@ static std::string sha256_hex32(std::string_view s) {
 
 namespace {
 
-// Whether a dependency path's version is a URL ("name@https://...", "name@git+ssh://..."):
-// a ':' before any peer suffix, other than a file: path.
-bool url_version(std::string_view dep_path) {
+// Whether a dependency path's version is a URL ("name@https://...", "name@git+ssh://...")
+// holding a character that escaping changes beyond the scheme's "://" and the path's '/'s:
+// a port's ':', a query's '?', a git commit's '#'. pnpm 12.21 hashes exactly those slot
+// names (measured: "escape-html@http://127.0.0.1:48799/...tgz", "...tgz?x=1", "...tgz#frag"
+// and "gitpkg@git+http://127.0.0.1/repo.git#<sha>" get "_<sha256 of the key>";
+// "escape-html@https://registry.npmjs.org/escape-html/-/escape-html-1.0.3.tgz" and
+// "...@http://127.0.0.1/escape-html/-/escape-html-1.0.3.tgz" keep the plain escaped name).
+bool url_version_needs_hash(std::string_view dep_path) {
   size_t at = dep_path.size() > 1 ? dep_path.find('@', 1) : std::string_view::npos;
   if (at == std::string_view::npos) return false;
   std::string_view v = dep_path.substr(at + 1);
   v = v.substr(0, v.find('('));
-  return v.find(':') != std::string_view::npos && v.substr(0, 5) != "file:";
+  if (v.substr(0, 5) == "file:") return false;
+  size_t scheme = v.find("://");
+  if (scheme == std::string_view::npos) return false;
+  if (v.substr(0, scheme).find_first_of("\\:*?\"<>|#") != std::string_view::npos) return false;
+  return v.substr(scheme + 3).find_first_of("\\:*?\"<>|#") != std::string_view::npos;
 }
 
 }  // namespace
@@ -273,10 +282,10 @@ SlotName SlotName::from_text(std::string_view dep_path, size_t max_length) {
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
   bool shorten = f.size() > max_length || (f != lower && f.compare(0, 5, "file+") != 0);
   SlotName n;
-  if (url_version(dep_path)) {
-    // pnpm 12.21 names the slot of a URL-resolved package (a tarball URL, git) by the
-    // escaped key, cut at max_length - 33, plus the sha256 of the key as written, even when
-    // it is short (measured: leftpad@http://127.0.0.1:48731/leftpad/-/leftpad-1.0.0.tgz ->
+  if (url_version_needs_hash(dep_path)) {
+    // pnpm 12.21 names such a slot by the escaped key, cut at max_length - 33, plus the
+    // sha256 of the key as written, even when it is short (measured:
+    // leftpad@http://127.0.0.1:48731/leftpad/-/leftpad-1.0.0.tgz ->
     // leftpad@http+++127.0.0.1+48731+leftpad+-+leftpad-1.0.0.tgz_fdbee042...).
     size_t cap = std::min(max_length > 33 ? max_length - 33 : 0, f.size());
     while (cap > 0 && cap < f.size() && (static_cast<unsigned char>(f[cap]) & 0xC0) == 0x80) --cap;

@@ -1,5 +1,7 @@
 #include "tarn/report/reporter.hpp"
 
+#include <sys/resource.h>
+
 #include <fmt/format.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -455,18 +457,22 @@ void Reporter::summary(const std::vector<AddedDependency>& added, double seconds
 }
 
 void Reporter::record_pass(std::string_view name, double seconds) {
+  // The peak RSS so far, so --perf shows which pass raised it (the 64 MB target).
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
   std::lock_guard lk(mu_);
-  passes_.emplace_back(std::string(name), seconds);
+  passes_.push_back({std::string(name), seconds, ru.ru_maxrss});
 }
 
 void Reporter::print_perf() {
   if (!perf_) return;
   std::lock_guard lk(mu_);
   double total = 0;
-  for (auto& [n, s] : passes_)
-    if (n.find('/') == std::string::npos) total += s;  // "pass/sub-pass" rows are inside their pass
-  fmt::print(stderr, "pass timings:\n");
-  for (auto& [n, s] : passes_) fmt::print(stderr, "  {:<22} {:9.1f} ms\n", n, s * 1000);
+  for (auto& p : passes_)
+    if (p.name.find('/') == std::string::npos) total += p.seconds;  // "pass/sub-pass" rows are inside their pass
+  fmt::print(stderr, "pass timings (and the peak RSS when each ended):\n");
+  for (auto& p : passes_)
+    fmt::print(stderr, "  {:<22} {:9.1f} ms  {:6.1f} MB\n", p.name, p.seconds * 1000, p.peak_rss_kb / 1024.0);
   fmt::print(stderr, "  {:<22} {:9.1f} ms\n", "(sum of passes)", total * 1000);
 }
 

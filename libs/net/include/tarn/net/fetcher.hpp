@@ -80,8 +80,10 @@ struct FetcherOptions {
   size_t connections = 16;
   // Bodies handed to callbacks count as pending until Fetcher::release(); at or above this
   // the workers start no request and deliver no body. A fast registry outruns extraction:
-  // uncapped, the 10x synthetic lockfile peaked at 249 MB. 0: no cap.
-  size_t max_pending_bytes = size_t{24} << 20;
+  // uncapped, the 10x synthetic lockfile peaked at 249 MB. Cold alotta-modules, three
+  // rounds: 24 MB peaked at 85-92 MB RSS, 8 MB at 67 MB, 6 MB at 66 MB, at the same speed
+  // (two cores extract slower than the registry sends). 0: no cap.
+  size_t max_pending_bytes = size_t{8} << 20;
   // pnpm has no fixed cap (ERR_PNPM_TARBALL_TOO_LARGE is an allocation failure), so this
   // only stops a hostile or broken server: npm's largest published tarballs are a few
   // hundred MB, and bodies are held in memory. 0: no cap.

@@ -135,7 +135,12 @@ class Reporter {
   mutable std::mutex mu_;
   std::atomic<size_t> total_{0}, reused_{0}, downloaded_{0}, added_{0};
   std::atomic<long long> last_print_ns_{0};
-  std::vector<std::pair<std::string, double>> passes_;
+  struct Pass {
+    std::string name;
+    double seconds;
+    long peak_rss_kb;  // the process's peak RSS when the pass ended
+  };
+  std::vector<Pass> passes_;
   std::thread ticker_;
   std::condition_variable ticker_cv_;
   bool ticking_ = false;
