@@ -53,7 +53,9 @@ machine = {"fixture": fixture, "cpus": os.cpu_count(), "cpu": sh("lscpu | sed -n
            "filesystem": sh(f"findmnt -no FSTYPE,OPTIONS -T {work}"), "page_cache_drop_in_fresh_rows": drop != ":",
            "date": sh("date -u +%Y-%m-%dT%H:%MZ"), "tarn": sh("git rev-parse --short HEAD"),
            "load_average_at_end": sh("cut -d' ' -f1-3 /proc/loadavg")}
-json.dump({"machine": machine, "results": rows}, open(out + ".json", "w"), indent=2)
+# Tools bench/run.sh left out (a workspace they cannot install from the lockfile).
+notes = [l.strip() for l in open(f"{work}/notes.txt") if l.strip()] if os.path.exists(f"{work}/notes.txt") else []
+json.dump({"machine": machine, "notes": notes, "results": rows}, open(out + ".json", "w"), indent=2)
 
 with open(out + ".md", "w") as f:
     f.write(f"# {fixture}: tarn vs pnpm 12.21.0, pacquet 0.11.11, bun 1.4.5\n\n")
@@ -90,6 +92,8 @@ with open(out + ".md", "w") as f:
     if rss_clean:
         f.write("| clean peak RSS | " + " | ".join(f"{rss_clean[p] / 1024:.0f} MB" if p in rss_clean else "–"
                                                   for p in PEERS) + " | | | |\n")
+    for n in notes:
+        f.write(f"\n– {n}\n")
     f.write("\nEvery command, with its runs:\n\n| scenario | command | median | min | max | runs |\n|---|---|---|---|---|---|\n")
     for r in rows:
         f.write(f"| {r['scenario']} | {r['command']} | {show(r['median_s'])} | {show(r['min_s'])} | "

@@ -30,9 +30,23 @@ for t in "${peers[@]}"; do make_project "$t" "$work/$t"; done
 state() { echo "$work/state-$1"; }
 cmd() { install_cmd "$1" "$work/$1" "$(state "$1")"; }
 
+# A workspace fixture: a tool that cannot install it from the lockfile (fails, or leaves an
+# importer without its dependencies) sits the run out, with a note in the results ("–").
+: > "$work/notes.txt"
+if [ -n "$(workspace_dirs)" ]; then
+  kept=()
+  for t in "${peers[@]}"; do
+    if out=$(bash -c "$(cmd $t)" 2>&1); then out=$(installed_ok "$work/$t") && { kept+=("$t"); continue; }
+    else out="exit $?: $(echo "$out" | grep . | tail -1)"; fi
+    echo "$t: cannot install the workspace from its lockfile ($out)" | tee -a "$work/notes.txt" >&2
+  done
+  peers=("${kept[@]}")
+fi
+has_peer() { [[ " ${peers[*]} " == *" $1 "* ]]; }
+
 drop=":"
 if [ -w /proc/sys/vm/drop_caches ]; then drop="echo 3 > /proc/sys/vm/drop_caches"; fi
-wipe_cold() { echo "rm -rf $work/$1/node_modules $(state "$1") && sync"; }
+wipe_cold() { echo "rm -rf $(node_modules_of "$work/$1") $(state "$1") && sync"; }
 
 # Network floor: the same tarballs with curl, 16 parallel HTTP/1.1 connections.
 python3 - "$root/fixtures/$fixture/pnpm-lock.yaml" > "$work/urls.txt" <<'PY'
@@ -83,8 +97,11 @@ for t in "${peers[@]}"; do
   [ -d "$work/$t/node_modules" ] || bash -c "$(cmd $t)" >/dev/null
 done
 if [[ $scenarios == *" hot "* ]]; then
-  e=(); for t in "${peers[@]}"; do e+=("$t hot|rm -rf $work/$t/node_modules && sync|$(cmd $t)"); done
-  rounds hot "${e[@]}" "floor: cp -al|rm -rf $work/cpal && sync|cp -al $work/tarn/node_modules $work/cpal"
+  e=(); for t in "${peers[@]}"; do e+=("$t hot|rm -rf $(node_modules_of "$work/$t") && sync|$(cmd $t)"); done
+  floor_cp="cp -al $work/tarn/node_modules $work/cpal"
+  # A workspace: every importer's node_modules, as the installs make them.
+  [ -n "$(workspace_dirs)" ] && floor_cp="mkdir -p $work/cpal && cd $work/tarn && cp -al --parents $(node_modules_of . | sed "s|\./||g") $work/cpal"
+  rounds hot "${e[@]}" "floor: cp -al|rm -rf $work/cpal && sync|$floor_cp"
   rm -rf "$work/cpal"
 fi
 if [[ $scenarios == *" utd "* ]]; then
@@ -101,15 +118,17 @@ fi
 if [[ $scenarios == *" clean "* ]]; then
   e=()
   for t in tarn pnpm bun; do
+    has_peer "$t" || continue
     make_clean_project "$t" "$work/clean-$t"
     s="$work/state-clean-$t" p="$work/clean-$t"
-    e+=("$t clean|rm -rf $p/node_modules $p/pnpm-lock.yaml $p/bun.lock $s && sync|$(clean_cmd $t $p $s)")
+    e+=("$t clean|rm -rf $(node_modules_of "$p") $p/pnpm-lock.yaml $p/bun.lock $s && sync|$(clean_cmd $t $p $s)")
   done
   rounds clean "${e[@]}"
   : > "$work/rss-clean.txt"
   for t in tarn pnpm bun; do
+    has_peer "$t" || continue
     s="$work/state-clean-$t" p="$work/clean-$t"
-    rm -rf "$p/node_modules" "$p/pnpm-lock.yaml" "$p/bun.lock" "$s"; sync
+    rm -rf $(node_modules_of "$p") "$p/pnpm-lock.yaml" "$p/bun.lock" "$s"; sync
     /usr/bin/time -f "$t %M" -a -o "$work/rss-clean.txt" bash -c "$(clean_cmd $t $p $s)" >/dev/null 2>&1 || true
   done
 fi

@@ -18,6 +18,41 @@ pnpm=$tools/node_modules/.bin/pnpm
 pacquet=$tools/node_modules/.bin/pacquet
 bun=$tools/node_modules/.bin/bun
 
+# workspace_dirs: a workspace fixture's packages (folders below the root holding a
+# package.json, relative); none when pnpm-workspace.yaml lists no packages.
+workspace_dirs() {
+  local fx=$root/fixtures/$fixture
+  grep -q '^packages:' "$fx/pnpm-workspace.yaml" 2>/dev/null || return 0
+  (cd "$fx" && find . -mindepth 2 -name package.json -not -path '*/node_modules/*' -printf '%h\n' | sed 's|^\./||' | sort)
+}
+copy_workspace() {
+  local fx=$root/fixtures/$fixture w
+  for w in $(workspace_dirs); do mkdir -p "$1/$w" && cp -r "$fx/$w/." "$1/$w/"; done
+}
+# node_modules_of PROJECT: the node_modules folders an install makes (the root's, and each
+# workspace package's), for the wipes.
+node_modules_of() {
+  local w out="$1/node_modules"
+  for w in $(workspace_dirs); do out+=" $1/$w/node_modules"; done
+  echo "$out"
+}
+# installed_ok PROJECT: every importer of the fixture's lockfile has each of its direct
+# dependencies in its node_modules (a tool that ignores the workspace fails this).
+installed_ok() {
+  python3 - "$root/fixtures/$fixture/pnpm-lock.yaml" "$1" <<'PY'
+import os, re, sys
+imp, bad = None, []
+for line in open(sys.argv[1]):
+    if line.startswith("packages:"): break
+    m = re.match(r"^  (\S[^:]*):\s*$", line)
+    if m: imp = m.group(1).strip("'")
+    m = re.match(r"^      '?([^':\s]+)'?:\s*$", line)
+    if imp and m and not os.path.exists(os.path.join(sys.argv[2], imp, "node_modules", m.group(1))):
+        bad.append(f"{imp}/node_modules/{m.group(1)}")
+if bad: print("missing " + ", ".join(bad[:3])); sys.exit(1)
+PY
+}
+
 # make_project TOOL DIR: the fixture for TOOL in DIR. pnpm gets minimumReleaseAge: 0
 # (without it pnpm 12 re-verifies every locked package's release age on each install);
 # bun reads the committed bun.lock, migrated from the same pnpm-lock.yaml (`bun pm migrate`).
@@ -26,6 +61,7 @@ make_project() {
   rm -rf "$d"; mkdir -p "$d"
   cp "$fx/package.json" "$fx/pnpm-lock.yaml" "$d/"
   [ -f "$fx/pnpm-workspace.yaml" ] && cp "$fx/pnpm-workspace.yaml" "$d/"
+  copy_workspace "$d"
   chmod -R u+w "$d"
   sed -i '/^storeDir:/d' "$d/pnpm-workspace.yaml" 2>/dev/null || true
   case $t in
@@ -57,6 +93,7 @@ make_clean_project() {
   rm -rf "$d"; mkdir -p "$d"
   cp "$fx/package.json" "$d/"
   [ -f "$fx/pnpm-workspace.yaml" ] && cp "$fx/pnpm-workspace.yaml" "$d/"
+  copy_workspace "$d"
   chmod -R u+w "$d"
   sed -i '/^storeDir:/d' "$d/pnpm-workspace.yaml" 2>/dev/null || true
   grep -q '^minimumReleaseAge:' "$d/pnpm-workspace.yaml" 2>/dev/null || printf '\nminimumReleaseAge: 0\n' >> "$d/pnpm-workspace.yaml"

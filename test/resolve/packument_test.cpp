@@ -7,6 +7,7 @@
 
 #include "packument_cache.hpp"
 #include "packument_json.hpp"
+#include "tarn/config/config.hpp"
 #include "tarn/fs/fs.hpp"
 #include "tarn/net/fetcher.hpp"
 #include "tarn/resolve/packument.hpp"
@@ -373,4 +374,77 @@ TEST_CASE("packument client: 404 is ERR_PNPM_FETCH_404 naming the package; other
   REQUIRE(fallback.result);  // pnpm: a failed fetch of public metadata uses the mirror
   CHECK(fallback.requests == 1);
   CHECK(versions_of(**fallback.result) == std::vector<std::string>{"1.0.0", "1.1.0"});
+}
+
+namespace {
+
+// One get of `name` through a client configured by `npmrc` as tarn's install configures it:
+// each name's registry (a scope's own, else the default) and each URL's credential.
+Run get_configured(const std::string& npmrc, const std::string& name) {
+  Settings s;
+  apply_npmrc(s, npmrc, "/p");
+  net::Fetcher fetcher(fast());
+  Answers a;
+  Run run{Error(), 0, 0, 0, 0};
+  {
+    PackumentClientOptions o;
+    o.registry = s.registry;
+    o.authorization = [&s](const std::string& url) { return s.authorization_for(url); };
+    o.registry_for = [&s](const PkgName& n) { return s.registry_for(n); };
+    PackumentClient client(fetcher, o);
+    client.get(name_of(name), false, a.add());
+    a.wait(1);
+    run = Run{a.got[0], client.metadata_bytes(), client.requests(), client.not_modified(), client.cache_hits()};
+  }
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("packument client: a scope's private registry, with its token and no other registry's") {
+  test::RegistryServer public_registry, scoped;
+  const std::string good = "0123456789abcdefghijklmnopqrstuv";  // long enough for pnpm to show 4 characters
+  scoped.require_authorization("Bearer " + good);
+  scoped.put("/@s%2Fp", bytes(two_versions()));
+  // "http://127.0.0.1:PORT/" as .npmrc's nerf dart "//127.0.0.1:PORT/".
+  auto nerf = [](const std::string& url) { return url.substr(5); };
+  const std::string scope_line = "registry=" + public_registry.url() + "\n@s:registry=" + scoped.url() + "\n";
+
+  Run ok = get_configured(scope_line + nerf(scoped.url()) + ":_authToken=" + good + "\n" +
+                              nerf(public_registry.url()) + ":_authToken=public-token\n",
+                          "@s/p");
+  REQUIRE(ok.result);
+  CHECK(versions_of(**ok.result) == std::vector<std::string>{"1.0.0", "1.1.0"});
+  CHECK(public_registry.requests() == 0);  // the scope's registry alone is asked
+  REQUIRE(scoped.received().size() == 1);
+  CHECK(scoped.received()[0].headers["authorization"] == "Bearer " + good);
+
+  struct Row {
+    std::string token_lines, shown;
+  };
+  const std::string wrong = "WRONGtokenABCDEFGHIJKLMNOPQRSTUV0123456789";
+  for (const Row& row : {Row{nerf(scoped.url()) + ":_authToken=" + wrong + "\n",
+                             ". An authorization header was used: Bearer WRON[hidden]."},
+                         Row{nerf(scoped.url()) + ":_authToken=short\n",
+                             ". An authorization header was used: Bearer [hidden]."},
+                         // Only the public registry's token: it is not sent to the scope's.
+                         Row{nerf(public_registry.url()) + ":_authToken=" + wrong + "\n",
+                             ". No authorization header was set for the request."}}) {
+    CAPTURE(row.token_lines);
+    size_t before = scoped.received().size();
+    Run r = get_configured(scope_line + row.token_lines, "@s/p");
+    REQUIRE_FALSE(r.result);
+    const Error& e = r.result.error();
+    CHECK(e.code_name() == "ERR_PNPM_FETCH_401");
+    // pnpm 12.21: "GET <url>: Unauthorized - 401" and the hint, the token masked.
+    CHECK(e.message.find("@s/p: GET " + scoped.url() + "@s%2Fp: Unauthorized - 401" + row.shown) !=
+          std::string::npos);
+    CHECK(e.message.find(wrong) == std::string::npos);
+    CHECK(e.render().find('\n') == std::string::npos);
+    REQUIRE(scoped.received().size() == before + 1);
+    auto sent = scoped.received().back().headers;
+    bool no_header = row.shown.find("No authorization") != std::string::npos;
+    CHECK(sent.count("authorization") == (no_header ? 0u : 1u));
+  }
+  CHECK(public_registry.requests() == 0);
 }

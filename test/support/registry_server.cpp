@@ -64,6 +64,7 @@ struct RegistryServer::Impl {
   std::map<std::string, Fault> faults;
   std::map<std::string, std::string> etags;
   std::vector<Received> log;
+  std::optional<std::string> required_auth;  // guarded by mu
   std::set<int> open_fds;  // shut down by the destructor so no connection thread outlives it
   std::atomic<size_t> count{0};
   std::atomic<unsigned> delay_ms{0};
@@ -82,6 +83,13 @@ struct RegistryServer::Impl {
     std::lock_guard lk(mu);
     ++count;
     log.push_back(r);
+    // A private registry: without the expected credential, 401 before anything else
+    // (Verdaccio's answer for a package with access: $authenticated).
+    if (required_auth && r.headers["authorization"] != *required_auth) {
+      Fault unauthorized;
+      unauthorized.status = 401;
+      return unauthorized;
+    }
     auto it = faults.find(r.target);
     if (it == faults.end() || it->second.times == 0) return std::nullopt;
     if (it->second.times > 0) --it->second.times;
@@ -248,6 +256,10 @@ void RegistryServer::fault(const std::string& path, Fault f) {
 }
 
 void RegistryServer::set_response_delay_ms(unsigned ms) { impl_->delay_ms = ms; }
+void RegistryServer::require_authorization(std::string value) {
+  std::lock_guard lk(impl_->mu);
+  impl_->required_auth = std::move(value);
+}
 
 std::string RegistryServer::url() const {
   std::lock_guard lk(impl_->mu);

@@ -105,6 +105,9 @@ class RegistryServer {
   // Every response (normal or faulted) waits this long before its first byte: a slower
   // registry, so that an install takes long enough to be interrupted at many points.
   void set_response_delay_ms(unsigned ms);
+  // Answer 401 to every request whose Authorization header is not exactly `value` ("Bearer
+  // <token>"): a private registry.
+  void require_authorization(std::string value);
   std::string url() const;  // "http://127.0.0.1:<port>/"
   size_t requests() const;
   size_t requests(const std::string& path) const;

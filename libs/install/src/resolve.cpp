@@ -352,6 +352,7 @@ resolve::PackumentClientOptions client_options(const InstallContext& cx) {
   o.full_metadata = false;
   const Settings* s = &cx.settings;
   o.authorization = [s](const std::string& url) { return s->authorization_for(url); };
+  o.registry_for = [s](const PkgName& n) { return s->registry_for(n); };
   return o;
 }
 

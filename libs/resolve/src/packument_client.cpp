@@ -144,8 +144,9 @@ struct PackumentClient::Impl {
   }
 
   void start(Job job) {
-    job.url = url_for(opts.registry, job.name);
-    job.path = detail::cache_path(opts.cache_dir, job.full, opts.registry, job.name);
+    const std::string registry = opts.registry_for ? opts.registry_for(job.name) : opts.registry;
+    job.url = url_for(registry, job.name);
+    job.path = detail::cache_path(opts.cache_dir, job.full, registry, job.name);
     if (opts.mode != CacheMode::Revalidate) {
       if (auto cached = load_cached(job)) {
         ++hits;

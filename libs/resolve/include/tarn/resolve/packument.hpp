@@ -75,6 +75,10 @@ struct PackumentClientOptions {
   // pnpm has no cap; this one only stops a hostile registry (npm's largest full packuments
   // are some tens of MB, and a body is parsed in memory).
   uint64_t max_body_bytes = uint64_t{512} << 20;
+  // The registry of a name when it is not `registry`: .npmrc's "@scope:registry=" (pnpm
+  // fetches a scoped package's metadata from its scope's registry). Unset: `registry`.
+  // (Last, so that positional initializers of the fields above still compile.)
+  std::function<std::string(const PkgName&)> registry_for = nullptr;
 };
 
 // Where the resolver gets packuments from: the registry client, or a table in tests.
