@@ -112,8 +112,10 @@ void set_dep(Pairs& p, const std::string& name, const std::string& spec) {
 // pnpm's merge_string_map: `{...extension, ...manifest}`: only names the manifest lacks.
 void merge_missing(Pairs& into, const PackageExtension::Deps& ext) {
   if (!ext) return;
-  for (auto& [n, s] : *ext)
-    if (std::none_of(into.begin(), into.end(), [&](auto& kv) { return kv.first == n; })) into.emplace_back(n, s);
+  for (auto& kv_ : *ext) {
+    const std::string& n = kv_.first;  // clang 14 cannot capture a structured binding
+    if (std::none_of(into.begin(), into.end(), [&](auto& kv) { return kv.first == n; })) into.emplace_back(n, kv_.second);
+  }
 }
 
 }  // namespace
