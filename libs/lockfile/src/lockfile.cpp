@@ -91,32 +91,36 @@ struct DocRange {
   size_t begin = SIZE_MAX, end = 0;
 };
 
-// The document to read: the last one with a graph section (as Lockfile::parse's full
-// path). Documents are the line ranges between "---" markers. Empty when the text uses
-// directives or "..." markers.
+bool is_key_line(std::string_view l) {
+  size_t i = 0;
+  while (i < l.size() && (std::isalnum(static_cast<unsigned char>(l[i])) || l[i] == '_' || l[i] == '-')) ++i;
+  return i > 0 && i < l.size() && l[i] == ':' && (i + 1 == l.size() || l[i + 1] == ' ' || l[i + 1] == '\r');
+}
+
+// The document to read, as Lockfile::parse's full path picks it: the last one with content
+// (an env document comes first and has importers, packages and snapshots too; the project's
+// own may have none of them). Documents are the line ranges between "---" markers. Empty
+// when the text uses directives or "..." markers, or when that document does not start its
+// top level with a plain key (the full path then reads it).
 std::optional<DocRange> graph_document(const std::vector<std::string_view>& lines) {
   DocRange d;
+  bool keyed = false;
   size_t cur = 0;
   for (size_t i = 0; i <= lines.size(); ++i) {
     bool boundary = i == lines.size() || is_doc_marker(lines[i], "---");
     if (i < lines.size() && (lines[i].starts_with("%") || is_doc_marker(lines[i], "..."))) return std::nullopt;
     if (!boundary) continue;
-    for (size_t k = cur; k < i; ++k)
-      if (lines[k].starts_with("importers:") || lines[k].starts_with("packages:") ||
-          lines[k].starts_with("snapshots:")) {
-        d = {cur, i};
-        break;
-      }
+    for (size_t k = cur; k < i; ++k) {
+      std::string_view l = lines[k];
+      if (l.empty() || l == "\r" || l[0] == '#') continue;
+      d = {cur, i};
+      keyed = is_key_line(l);
+      break;
+    }
     cur = i + 1;
   }
-  if (d.begin == SIZE_MAX) return std::nullopt;
+  if (d.begin == SIZE_MAX || !keyed) return std::nullopt;
   return d;
-}
-
-bool is_key_line(std::string_view l) {
-  size_t i = 0;
-  while (i < l.size() && (std::isalnum(static_cast<unsigned char>(l[i])) || l[i] == '_' || l[i] == '-')) ++i;
-  return i > 0 && i < l.size() && l[i] == ':' && (i + 1 == l.size() || l[i + 1] == ' ' || l[i + 1] == '\r');
 }
 
 // The entries' indentation of a block section (lines (first, end)), and its size in
@@ -238,7 +242,7 @@ Result<Partial> read_whole(const std::string& text, const std::string& path) {
     // (A default YAML::Node counts as "defined", so track the choice by index.)
     size_t pick = docs.size();
     for (size_t i = 0; i < docs.size(); ++i)
-      if (docs[i].IsMap() && (docs[i]["importers"] || docs[i]["packages"] || docs[i]["snapshots"])) pick = i;
+      if (docs[i].IsMap()) pick = i;  // the last map (see graph_document)
     if (pick == docs.size() && !docs.empty()) pick = docs.size() - 1;
     if (pick < docs.size()) root = docs[pick];
   } catch (const YAML::Exception& e) {
