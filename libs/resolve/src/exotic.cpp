@@ -34,19 +34,6 @@ std::string local_spec(std::string_view text) {
   return "/" + std::string(rest);
 }
 
-// The package's name and manifest, as a one-version document the walk can hold.
-Result<ExoticPick> pick_from_manifest(const std::string& text, const std::string& what) {
-  auto m = detail::parse_manifest(text, what);
-  if (!m) return m.error();
-  auto name = PkgName::parse(m->first);
-  if (!name) return Error::failed(Code::BadPackageJson, "failed to read the package.json of " + what + ": " + name.error().message);
-  auto doc = std::make_shared<Packument>();
-  doc->name = *name;
-  doc->versions.push_back(std::move(m->second));
-  ExoticPick p;
-  p.doc = std::move(doc);
-  return p;
-}
 
 // file:<dir> (pnpm's directory resolution: id and resolution relative to the lockfile's
 // directory, no `version:`) and file:<x.tgz> (integrity of the file, `tarball: file:...`).
@@ -110,6 +97,20 @@ Result<ExoticPick> resolve_url(const ResolveInput& in, const WantedSpec& ws) {
 }
 
 }  // namespace
+
+// The package's name and manifest, as a one-version document the walk can hold.
+Result<ExoticPick> pick_from_manifest(const std::string& text, const std::string& what) {
+  auto m = detail::parse_manifest(text, what);
+  if (!m) return m.error();
+  auto name = PkgName::parse(m->first);
+  if (!name) return Error::failed(Code::BadPackageJson, "failed to read the package.json of " + what + ": " + name.error().message);
+  auto doc = std::make_shared<Packument>();
+  doc->name = *name;
+  doc->versions.push_back(std::move(m->second));
+  ExoticPick p;
+  p.doc = std::move(doc);
+  return p;
+}
 
 // pnpm's is_tarball_filename: a file: path (or a bare path) naming an archive.
 bool is_tarball_filename(std::string_view s) { return ends_with(s, ".tgz") || ends_with(s, ".tar.gz") || ends_with(s, ".tar"); }

@@ -95,23 +95,16 @@ Result<ExoticPick> resolve_git(const ResolveInput& in, const WantedSpec& ws) {
   auto text = in.exotic.git_manifest(g->repo, commit, g->path);
   if (!text) return text.error();
   std::string what = ws.name.str() + "@" + ws.text;
-  auto m = detail::parse_manifest(*text, what);
-  if (!m) return m.error();
-  auto name = PkgName::parse(m->first);
-  if (!name) return Error::failed(Code::BadPackageJson, "failed to read the package.json of " + what + ": " + name.error().message);
-  auto doc = std::make_shared<Packument>();
-  doc->name = *name;
-  doc->versions.push_back(std::move(m->second));
+  auto p = pick_from_manifest(*text, what);
+  if (!p) return p.error();
   auto meta = std::make_shared<PackageMeta>();
   meta->resolution = ResolutionKind::Git;
   meta->git_repo = g->repo;
   meta->git_commit = commit;
   meta->git_path = g->path;
-  meta->version = doc->versions.front().version.str();
-  ExoticPick p;
-  p.ref = "git+" + g->repo + "#" + commit + (g->path.empty() ? "" : "&path:" + g->path);
-  p.doc = std::move(doc);
-  p.meta = std::move(meta);
+  meta->version = p->doc->versions.front().version.str();
+  p->ref = "git+" + g->repo + "#" + commit + (g->path.empty() ? "" : "&path:" + g->path);
+  p->meta = std::move(meta);
   return p;
 }
 

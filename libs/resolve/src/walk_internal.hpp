@@ -35,6 +35,10 @@ struct ExoticPick {
   std::string dir;
 };
 
+// The package's name and manifest (package.json text), as a one-version document the walk
+// can hold; `what` names the specifier in errors.
+Result<ExoticPick> pick_from_manifest(const std::string& text, const std::string& what);
+
 // pnpm's is_tarball_filename (.tgz, .tar.gz, .tar).
 bool is_tarball_filename(std::string_view s);
 // A tarball URL at the npm layout of the package's own registry, as the registry version it
