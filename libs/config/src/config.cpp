@@ -307,6 +307,32 @@ static std::vector<std::string> yaml_list(const YAML::Node& n) {
   return out;
 }
 
+// pnpm-workspace.yaml's install switches (booleans, and the pnpmfile path).
+static void read_install_flags(Settings& s, const YAML::Node& root, const std::string& base) {
+  if (auto n = root["ignoreScripts"]) s.ignore_scripts = n.as<bool>();
+  if (auto n = root["ignorePnpmfile"]) s.ignore_pnpmfile = n.as<bool>();
+  if (auto n = root["injectWorkspacePackages"]) s.inject_workspace_packages = n.as<bool>();
+  if (auto n = root["pnpmfile"]) s.pnpmfile = fs::normalize(fs::join(base, n.Scalar()));
+  if (auto n = root["strictDepBuilds"]) s.strict_dep_builds = n.as<bool>();
+  if (auto n = root["engineStrict"]) s.engine_strict = n.as<bool>();
+  if (auto n = root["autoInstallPeers"]) s.auto_install_peers = n.as<bool>();
+}
+
+// Which dependencies may build, and for which platforms optional dependencies install.
+static void read_builds(Settings& s, const YAML::Node& root) {
+  if (auto n = root["allowBuilds"]; n && n.IsMap())
+    for (auto kv : n) s.allow_builds[kv.first.Scalar()] = kv.second.IsScalar() && kv.second.Scalar() == "true";
+  for (auto& name : yaml_list(root["onlyBuiltDependencies"])) s.allow_builds[name] = true;
+  for (auto& name : yaml_list(root["neverBuiltDependencies"])) s.allow_builds[name] = false;
+  if (auto n = root["supportedArchitectures"]; n && n.IsMap()) {
+    SupportedArchitectures a;
+    a.os = yaml_list(n["os"]);
+    a.cpu = yaml_list(n["cpu"]);
+    a.libc = yaml_list(n["libc"]);
+    s.supported_architectures = a;
+  }
+}
+
 Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std::string& path) {
   YAML::Node root;
   try {
@@ -338,13 +364,7 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
       if (kv.first.Scalar() != "ca" && kv.first.Scalar() != "cafile")  // .npmrc-only keys in pnpm
         apply_network_setting(s, kv.first.Scalar(), kv.second.Scalar(), base, reset_ca);
     }
-    if (auto n = root["ignoreScripts"]) s.ignore_scripts = n.as<bool>();
-    if (auto n = root["ignorePnpmfile"]) s.ignore_pnpmfile = n.as<bool>();
-    if (auto n = root["injectWorkspacePackages"]) s.inject_workspace_packages = n.as<bool>();
-    if (auto n = root["pnpmfile"]) s.pnpmfile = fs::normalize(fs::join(base, n.Scalar()));
-    if (auto n = root["strictDepBuilds"]) s.strict_dep_builds = n.as<bool>();
-    if (auto n = root["engineStrict"]) s.engine_strict = n.as<bool>();
-    if (auto n = root["autoInstallPeers"]) s.auto_install_peers = n.as<bool>();
+    read_install_flags(s, root, base);
     for (auto kv : root)
       if (kv.second.IsScalar()) apply_resolution_setting(s, kv.first.Scalar(), kv.second.Scalar());
     if (auto n = root["minimumReleaseAgeExclude"]) s.minimum_release_age_exclude = yaml_list(n);
@@ -354,17 +374,7 @@ Result<void> apply_workspace_yaml(Settings& s, std::string_view text, const std:
     read_package_extensions(s, root);
     if (auto n = root["patchedDependencies"]; n && n.IsMap())
       for (auto kv : n) s.patched_dependencies[kv.first.Scalar()] = kv.second.Scalar();
-    if (auto n = root["allowBuilds"]; n && n.IsMap())
-      for (auto kv : n) s.allow_builds[kv.first.Scalar()] = kv.second.IsScalar() && kv.second.Scalar() == "true";
-    for (auto& name : yaml_list(root["onlyBuiltDependencies"])) s.allow_builds[name] = true;
-    for (auto& name : yaml_list(root["neverBuiltDependencies"])) s.allow_builds[name] = false;
-    if (auto n = root["supportedArchitectures"]; n && n.IsMap()) {
-      SupportedArchitectures a;
-      a.os = yaml_list(n["os"]);
-      a.cpu = yaml_list(n["cpu"]);
-      a.libc = yaml_list(n["libc"]);
-      s.supported_architectures = a;
-    }
+    read_builds(s, root);
   } catch (const YAML::Exception& e) {
     return Error::failed(Code::InvalidWorkspaceConfiguration, "failed to read " + path + ": " + e.what());
   }
