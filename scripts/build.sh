@@ -5,5 +5,6 @@ cd "$(dirname "$0")/.."
 # ccache hits across checkouts in other folders (paths are hashed relative to this one).
 export CCACHE_BASEDIR="$PWD"
 bash scripts/setup-debian.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTARN_WERROR=ON >/dev/null
+tbb=$(bash scripts/static-tbb.sh)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTARN_WERROR=ON -DTARN_TBB_STATIC_ROOT="$tbb" >/dev/null
 cmake --build build -j"$(nproc)"

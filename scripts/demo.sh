@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 mkdir -p build
 log=build/build.log
 echo "Building tarn (log: $log)..."
-if ! { bash scripts/setup-debian.sh &&
-       cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release &&
+if ! { bash scripts/setup-debian.sh && tbb=$(bash scripts/static-tbb.sh) &&
+       cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTARN_TBB_STATIC_ROOT="$tbb" &&
        cmake --build build --target tarn -j"$(nproc)"; } >"$log" 2>&1; then
   tail -40 "$log"
   echo "build failed; the whole log is in $log" >&2

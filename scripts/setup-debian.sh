@@ -3,7 +3,7 @@
 # Extra package names may follow: scripts/fuzz.sh adds clang and its libFuzzer/sanitizer
 # runtimes (libclang-rt-14-dev, only a Recommends of clang-14) so the default build stays lean.
 set -euo pipefail
-pkgs=(cmake ninja-build g++ ccache pkg-config ca-certificates
+pkgs=(cmake ninja-build g++ ccache pkg-config ca-certificates curl xz-utils
       libboost1.81-dev libboost-json1.81-dev libboost-system1.81-dev
       libssl-dev zlib1g-dev libdeflate-dev libarchive-dev libyaml-cpp-dev libtbb-dev libfmt-dev libxxhash-dev catch2 "$@")
 missing=()
