@@ -155,3 +155,73 @@ TEST_CASE("resolution matches pnpm 12.21 on every case of test/resolve/cases") {
     }
   }
 }
+
+namespace {
+
+// Every path under node_modules with its kind and, for a link, its target; the install's
+// own records (timestamps, identity) left out.
+std::vector<std::string> tree_listing(const std::string& root) {
+  std::vector<std::string> out;
+  for (auto it = stdfs::recursive_directory_iterator(root + "/node_modules"); it != stdfs::recursive_directory_iterator(); ++it) {
+    std::string rel = stdfs::relative(it->path(), root).string();
+    if (rel.find(".modules.yaml") != std::string::npos || rel.find(".pnpm-workspace-state") != std::string::npos ||
+        rel.find("lock.yaml") != std::string::npos)
+      continue;
+    if (it->is_symlink()) out.push_back("l " + rel + " -> " + stdfs::read_symlink(it->path()).string());
+    else out.push_back((it->is_directory() ? "d " : "f ") + rel);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+// A resolving install hands the tarball downloads resolution started to the link pass,
+// which links while they land (tarball_prefetch.hpp). The tree must be the one a frozen
+// install of the written lockfile makes, whether a download is still arriving when linking
+// starts, fails once in resolution (fetched again by the link pass), or keeps failing.
+TEST_CASE("resolving install: the link pass adopts resolution's downloads, retries a failed one, reports one that keeps failing") {
+  std::string dir = kCases + "/peers-nested";
+  struct Row {
+    const char* what;
+    RegistryServer::Fault fault;
+    int status;
+  };
+  RegistryServer::Fault slow, once, always;
+  slow.kind = RegistryServer::Fault::Slow, slow.piece_bytes = 64, slow.piece_ms = 40;
+  once.status = 500, once.times = 1;
+  always.status = 500;
+  for (auto& row : {Row{"slow", slow, 0}, Row{"fails once", once, 0}, Row{"always fails", always, 1}}) {
+    DYNAMIC_SECTION(row.what) {
+      RegistryServer server;
+      RegistryCase rc = load_registry_case(server, dir);
+      REQUIRE(!rc.tarballs.empty());
+      const CaseTarball& victim = rc.tarballs.back();
+      server.fault(victim.path, row.fault);
+      TempDir tmp;
+      std::string work = tmp.path() + "/work", home = tmp.path() + "/home", again = tmp.path() + "/again";
+      stdfs::create_directories(home);
+      stdfs::copy(dir + "/project", work, stdfs::copy_options::recursive);
+      std::ofstream(work + "/.npmrc") << "registry=" << server.url() << "\nfetch-retries=0\n";
+      Outcome r = run_tarn("install", work, home);
+      INFO(r.output);
+      CHECK(r.status == row.status);
+      if (row.status != 0) {
+        CHECK(r.output.find("ERR_PNPM_FETCH_500") != std::string::npos);
+        CHECK(r.output.find(victim.name + "@" + victim.version) != std::string::npos);
+        CHECK_FALSE(stdfs::exists(work + "/node_modules/.pnpm-workspace-state-v1.json"));
+        continue;
+      }
+      CHECK(stdfs::exists(work + "/node_modules/.pnpm-workspace-state-v1.json"));
+      // The same lockfile installed frozen from the store the first install filled.
+      stdfs::create_directories(again);
+      for (auto f : {"package.json", "pnpm-lock.yaml", ".npmrc"}) stdfs::copy(work + "/" + f, again + "/" + f);
+      Outcome f = run_tarn("install --frozen-lockfile --offline", again, home);
+      INFO(f.output);
+      REQUIRE(f.status == 0);
+      auto have = tree_listing(work), want = tree_listing(again);
+      CHECK(have.size() > 10);
+      CHECK(have == want);
+    }
+  }
+}

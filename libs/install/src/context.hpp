@@ -2,6 +2,7 @@
 // One install's shared state. Passes (one file each, declared in passes.hpp) run in
 // sequence over it; each is parallel inside. Ownership: the context owns everything a
 // pass reads or writes; a pass keeps nothing after it returns.
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@
 #include "tarn/store/store.hpp"
 
 namespace tarn {
+
+class TarballPrefetch;
 
 // One project of the workspace: the root, or a package matched by pnpm-workspace.yaml.
 struct Project {
@@ -39,6 +42,8 @@ struct Sources {
   // One download per missing tarball: the packages (slots) it fills. Two slots of one
   // package (different peers) share a tarball.
   std::vector<std::vector<size_t>> downloads;
+  // Downloads resolution already started (TarballPrefetch): adopted, not queued again.
+  std::vector<std::vector<size_t>> adopted;
   // Likewise one clone per missing git package (git_fetch.cpp).
   std::vector<std::vector<size_t>> git_fetches;
 };
@@ -84,6 +89,9 @@ struct InstallContext {
   std::optional<NodeProbe> node;
   std::optional<Store> store;
   std::optional<net::Fetcher> fetcher;
+  // Resolution's tarball downloads (tarball_prefetch.hpp); declared after the store and the
+  // fetcher it uses, so it is destroyed (and drained) before them.
+  std::shared_ptr<TarballPrefetch> prefetch;
   Sources sources;
   Builds builds;
   std::optional<fs::Dir> root_fd;

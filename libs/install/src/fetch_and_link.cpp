@@ -17,6 +17,7 @@
 #include "builds.hpp"
 #include "git_fetch.hpp"
 #include "passes.hpp"
+#include "tarball_prefetch.hpp"
 #include "tarn/linker/layout.hpp"
 #include "tarn/linker/patch.hpp"
 #include "tarn/store/packlist.hpp"
@@ -27,9 +28,12 @@ namespace tarn {
 namespace {
 
 struct LinkRun {
+  explicit LinkRun(InstallContext& c) : cx(c) {}
   InstallContext& cx;
   ErrorSink errs;
   tbb::task_group cold_tasks;
+  std::mutex retry_mu;
+  std::vector<const std::vector<size_t>*> retry;  // adopted downloads that failed
   int fd() const { return cx.root_fd->fd(); }
 };
 
@@ -105,30 +109,51 @@ void fetch_git_and_import(LinkRun& run, const std::vector<size_t>& slots) {
 }
 
 
-// Queues every download; each finished body becomes a TBB task. The fetcher holds back
-// new requests while delivered-but-unextracted bodies exceed its pending-bytes cap, so the
-// network thread never waits on extraction.
+// Queues one download; its body becomes a TBB task. The fetcher holds back new requests
+// while delivered-but-unextracted bodies exceed its pending-bytes cap, so the network
+// thread never waits on extraction.
+void queue_download(LinkRun& run, const std::vector<size_t>& slots) {
+  InstallContext& cx = run.cx;
+  const PlannedPackage& first = cx.plan.packages[slots.front()];
+  net::Request req{first.tarball_url.str(), cx.settings.authorization_for(first.tarball_url.str()),
+                   first.snapshot->key.str()};
+  req.progress = download_progress(cx.rep, first.snapshot->key.without_peers());
+  cx.fetcher->get(std::move(req), [&run, &slots](Result<net::Body>&& body) {
+    if (!body) return run.errs.add(body.error());
+    run.cx.rep.downloaded(run.cx.plan.packages[slots.front()].snapshot->key.without_peers());
+    run.cold_tasks.run([&run, &slots, b = std::make_shared<net::Body>(std::move(*body))] {
+      size_t n = b->size();
+      store_and_import(run, slots, *b);
+      b->clear();
+      b->shrink_to_fit();
+      run.cx.fetcher->release(n);
+    });
+  });
+}
+
+// A download resolution started is imported the moment it is stored; one that failed is
+// downloaded again after the others (drain_cold), so its error is reported as any other's.
+void adopt_prefetched(LinkRun& run) {
+  InstallContext& cx = run.cx;
+  for (const std::vector<size_t>& slots : cx.sources.adopted)
+    cx.prefetch->when_stored(cx.plan.packages[slots.front()].store_key, [&run, &slots](bool stored) {
+      if (!stored) {
+        std::lock_guard lock(run.retry_mu);
+        run.retry.push_back(&slots);
+        return;
+      }
+      run.cold_tasks.run([&run, &slots] {
+        import_stored(run, slots, run.cx.store->load(run.cx.plan.packages[slots.front()].store_key));
+      });
+    });
+}
+
 void start_cold(LinkRun& run) {
   InstallContext& cx = run.cx;
   for (const std::vector<size_t>& slots : cx.sources.git_fetches)
     run.cold_tasks.run([&run, &slots] { fetch_git_and_import(run, slots); });
-  for (const std::vector<size_t>& slots : cx.sources.downloads) {
-    const PlannedPackage& first = cx.plan.packages[slots.front()];
-    net::Request req{first.tarball_url.str(), cx.settings.authorization_for(first.tarball_url.str()),
-                     first.snapshot->key.str()};
-    req.progress = download_progress(cx.rep, first.snapshot->key.without_peers());
-    cx.fetcher->get(std::move(req), [&run, &slots](Result<net::Body>&& body) {
-      if (!body) return run.errs.add(body.error());
-      run.cx.rep.downloaded(run.cx.plan.packages[slots.front()].snapshot->key.without_peers());
-      run.cold_tasks.run([&run, &slots, b = std::make_shared<net::Body>(std::move(*body))] {
-        size_t n = b->size();
-        store_and_import(run, slots, *b);
-        b->clear();
-        b->shrink_to_fit();
-        run.cx.fetcher->release(n);
-      });
-    });
-  }
+  if (!cx.sources.adopted.empty()) adopt_prefetched(run);
+  for (const std::vector<size_t>& slots : cx.sources.downloads) queue_download(run, slots);
 }
 
 void link_slots_and_warm(LinkRun& run) {
@@ -150,11 +175,32 @@ void link_slots_and_warm(LinkRun& run) {
 }
 
 // While downloads run, this thread extracts too (TBB's other slot is one worker thread on
-// a 2-core machine); task_group::wait() returns as soon as the queue is empty.
-void drain_cold(LinkRun& run) {
+// a 2-core machine); task_group::wait() returns as soon as the queue is empty. The
+// prefetch's tasks are the ones that queue adopted imports, so they finish first.
+void wait_cold(LinkRun& run) {
   if (run.cx.fetcher)
     while (!run.cx.fetcher->wait_idle_for(std::chrono::milliseconds(2))) run.cold_tasks.wait();
+  if (run.cx.prefetch) run.cx.prefetch->drain();
   run.cold_tasks.wait();
+}
+
+void drain_cold(LinkRun& run) {
+  wait_cold(run);
+  std::vector<const std::vector<size_t>*> retry;
+  {
+    std::lock_guard lock(run.retry_mu);
+    retry.swap(run.retry);
+  }
+  if (retry.empty()) return;
+  for (auto* slots : retry) {
+    if (!run.cx.fetcher) {  // unreachable: a prefetch only starts with a fetcher
+      run.errs.add(Error::failed(Code::Io, "failed to fetch " + run.cx.plan.packages[slots->front()].snapshot->key.str() +
+                                               ": no network fetcher"));
+      continue;
+    }
+    queue_download(run, *slots);
+  }
+  wait_cold(run);
 }
 
 }  // namespace
@@ -173,7 +219,7 @@ std::shared_ptr<const net::Progress> download_progress(Reporter& rep, std::strin
 }
 
 Result<void> fetch_and_link(InstallContext& cx) {
-  LinkRun run{cx, {}, {}};
+  LinkRun run(cx);
   // Callbacks and tasks hold references to `run`: however this function is left, every
   // one of them has finished first.
   struct Drain {

@@ -113,11 +113,13 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
   if (o.lockfile_only) return {};
   if (auto r = timed(rep, "supported-check", [&] { return check_supported(cx); }); !r) return r;
   if (auto r = timed(rep, "plan", [&] { return plan_layout(cx); }); !r) return r;
-  cx.store.emplace(cx.settings.store_dir);
-  if (auto r = cx.store->open(); !r) return r;
+  if (!cx.store) {  // resolution opened it already, and its prefetch may still write to it
+    cx.store.emplace(cx.settings.store_dir);
+    if (auto r = cx.store->open(); !r) return r;
+  }
   if (auto r = timed(rep, "store-check", [&] { return check_store(cx); }); !r) return r;
   if (cx.sources.cold_count) cx.start_fetcher();
-  else cx.fetcher.reset();  // hot: nothing to download
+  else if (!cx.prefetch) cx.fetcher.reset();  // hot: nothing to download
 
   cx.modules_existed = fs::exists(fs::join(cx.root_dir, geometry::kModules));
   if (cx.modules_existed) {

@@ -14,6 +14,7 @@
 #include "git_fetch.hpp"
 #include "passes.hpp"
 #include "state.hpp"
+#include "tarball_prefetch.hpp"
 #include "tarn/lockfile/manifest_edit.hpp"
 #include "tarn/resolve/resolver.hpp"
 #include "tarn/resolve/save_spec.hpp"
@@ -24,45 +25,6 @@ namespace tarn {
 namespace {
 
 using resolve::PackageVersion;
-
-// Downloads and stores tarballs while resolution goes on. Failures are left for the link
-// pass, which fetches what is still missing and reports every error.
-struct Prefetch {
-  InstallContext& cx;
-  tbb::task_group tasks;
-  std::set<std::string> started;  // touched on the resolving thread only
-
-  void store(const net::Body& body, const StoreKey& key, const Integrity& want, const std::string& what) {
-    (void)cx.store->add(key, [&](int fd) { return unpack_tarball(body, &want, fd, what); });
-  }
-
-  void pick(const PkgName& name, const PackageVersion& pv) {
-    std::string what = name.str() + "@" + pv.version.str();
-    cx.rep.resolved(what);
-    if (!pv.integrity || !cx.fetcher) return;
-    StoreKey key = StoreKey::from_integrity(*pv.integrity);
-    if (!started.insert(key.rel()).second || cx.store->check(key) == Store::Health::Present) return;
-    net::Request req{pv.tarball.str(), cx.settings.authorization_for(pv.tarball.str()), what};
-    req.progress = download_progress(cx.rep, what);
-    cx.fetcher->get(std::move(req), [this, key, want = *pv.integrity, what](Result<net::Body>&& body) {
-      if (!body) return;
-      cx.rep.downloaded(what);
-      tasks.run([this, key, want, what, b = std::make_shared<net::Body>(std::move(*body))] {
-        size_t n = b->size();
-        store(*b, key, want, what);
-        b->clear();
-        b->shrink_to_fit();
-        cx.fetcher->release(n);
-      });
-    });
-  }
-
-  void drain() {
-    if (cx.fetcher)
-      while (!cx.fetcher->wait_idle_for(std::chrono::milliseconds(2))) tasks.wait();
-    tasks.wait();
-  }
-};
 
 Result<std::shared_ptr<const resolve::Packument>> fetch_now(resolve::PackumentSource& src, const PkgName& name) {
   std::promise<Result<std::shared_ptr<const resolve::Packument>>> p;
@@ -386,14 +348,12 @@ Result<void> resolve_lockfile(InstallContext& cx) {
   std::optional<Lockfile> unpinned;
   if (updating && cx.has_lockfile) unpinned = without_pins(cx.lockfile, targets);
   auto in = resolve_input(cx, unpinned ? &*unpinned : cx.has_lockfile ? &cx.lockfile : nullptr);
-  Prefetch pf{cx, {}, {}};
-  struct Drain {
-    Prefetch& pf;
-    ~Drain() { pf.drain(); }
-  } drain{pf};
-  // --lockfile-only touches no store: nothing to prefetch.
-  if (!cx.opts.lockfile_only)
-    in.on_picked = [&pf](const PkgName& n, const resolve::PackageVersion& pv) { pf.pick(n, pv); };
+  // --lockfile-only touches no store: nothing to prefetch. The prefetch outlives this pass
+  // (fetch-and-link adopts what is still downloading).
+  if (!cx.opts.lockfile_only) {
+    cx.prefetch = std::make_shared<TarballPrefetch>(cx);
+    in.on_picked = [pf = cx.prefetch.get()](const PkgName& n, const resolve::PackageVersion& pv) { pf->pick(n, pv); };
+  }
   in.exotic = exotic_io(cx);
   resolve::ResolveReport report;
   auto lf = resolve::resolve(in, client, &report);

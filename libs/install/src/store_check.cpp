@@ -6,6 +6,7 @@
 
 #include "git_fetch.hpp"
 #include "passes.hpp"
+#include "tarball_prefetch.hpp"
 
 namespace tarn {
 
@@ -42,13 +43,15 @@ Result<void> check_store(InstallContext& cx) {
     }
     src.cold[i] = cx.store->check(p.store_key) != Store::Health::Present;
   });
-  std::unordered_map<std::string_view, size_t> download_of, git_of;
+  std::unordered_map<std::string_view, size_t> download_of, git_of, adopted_of;
   for (size_t i = 0; i < pkgs.size(); ++i) {
     if (!src.cold[i]) continue;
     ++src.cold_count;
     bool git = pkgs[i].meta->resolution == ResolutionKind::Git;
-    auto& groups = git ? src.git_fetches : src.downloads;
-    auto [it, fresh] = (git ? git_of : download_of).emplace(pkgs[i].store_key.rel(), groups.size());
+    bool adopted = !git && cx.prefetch && cx.prefetch->started(pkgs[i].store_key);
+    auto& groups = git ? src.git_fetches : adopted ? src.adopted : src.downloads;
+    auto& index = git ? git_of : adopted ? adopted_of : download_of;
+    auto [it, fresh] = index.emplace(pkgs[i].store_key.rel(), groups.size());
     if (fresh) groups.emplace_back();
     groups[it->second].push_back(i);
   }
