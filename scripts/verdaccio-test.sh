@@ -16,7 +16,8 @@
 #   2. with a wrong token tarn fails (non-zero) with one ERR_PNPM_FETCH_401 line naming the
 #      registry URL and the package, the token masked as pnpm masks it, and pnpm's own
 #      "GET <url>: Unauthorized - 401" and hint in it; the frozen install (tarball fetch)
-#      fails with a 401 naming the tarball URL and never prints the token;
+#      fails with ERR_PNPM_TARBALL_HTTP_STATUS (as pnpm 12.21), a 401 naming the tarball URL,
+#      and never prints the token;
 #   3. a token configured for another registry is not sent to this one (tarn, like pnpm,
 #      reports that no authorization header was set).
 # One line per check; exits non-zero when any fails. Verdaccio is killed on exit.
@@ -154,12 +155,12 @@ run_tarn "$work/w-tarn" --lockfile-only > "$work/w-tarn.out" 2>&1
 expect_401 "tarn, wrong token, resolution" "$work/w-tarn.out" $? "$meta_url" "An authorization header was used: Bearer WRON[hidden]"
 
 # The same wrong token at the frozen install's tarball fetch (the lockfile from check 1).
-# pnpm 12.21 says ERR_PNPM_TARBALL_HTTP_STATUS "Tarball server returned HTTP 401 for <url>".
+# pnpm 12.21 says ERR_PNPM_TARBALL_HTTP_STATUS "Tarball server returned HTTP 401 for <url>", as tarn.
 tgz_url="${reg}@tarn-test/hello/-/hello-1.0.0.tgz"
 cp "$work/p-pnpm/pnpm-lock.yaml" "$work/w-tarn/"
 run_tarn "$work/w-tarn" --frozen-lockfile > "$work/w-tarn-frozen.out" 2>&1
 rc=$?
-line=$(grep -m1 '^ERR_PNPM' "$work/w-tarn-frozen.out")
+line=$(grep -m1 '^ERR_PNPM_TARBALL_HTTP_STATUS ' "$work/w-tarn-frozen.out")
 [ $rc != 0 ] && [[ $line == *"$tgz_url"* ]] && [[ $line == *401* ]] && [[ $line == *"@tarn-test/hello"* ]] && ! grep -q "$wrong" "$work/w-tarn-frozen.out"
 check "tarn, wrong token, tarball: exit $rc, \"${line:0:160}\"" $? "$(head -3 "$work/w-tarn-frozen.out")"
 

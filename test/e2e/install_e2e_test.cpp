@@ -242,7 +242,7 @@ TEST_CASE("bad input: one-line error, exit 1, nothing that looks complete") {
          for (size_t p; (p = lf.find("beta: 1.0.0")) != std::string::npos;) lf.replace(p, 11, "zeta: 1.0.0");
          write_file(w.project + "/pnpm-lock.yaml", lf);
        },
-       "ERR_PNPM_FETCH_404", "zeta@1.0.0"},
+       "ERR_PNPM_TARBALL_HTTP_STATUS", "zeta@1.0.0"},
       {"integrity mismatch", [](World& w) { write_file(w.project + "/pnpm-lock.yaml", w.lockfile(w.integrity.at("beta@1.0.0"))); },
        "ERR_PNPM_TARBALL_INTEGRITY", "alpha@1.0.0"},
       {"tarball entry leaving the package",

@@ -207,7 +207,7 @@ TEST_CASE("resolving install: the link pass adopts resolution's downloads, retri
       INFO(r.output);
       CHECK(r.status == row.status);
       if (row.status != 0) {
-        CHECK(r.output.find("ERR_PNPM_FETCH_500") != std::string::npos);
+        CHECK(r.output.find("ERR_PNPM_TARBALL_HTTP_STATUS") != std::string::npos);
         CHECK(r.output.find(victim.name + "@" + victim.version) != std::string::npos);
         CHECK_FALSE(stdfs::exists(work + "/node_modules/.pnpm-workspace-state-v1.json"));
         continue;

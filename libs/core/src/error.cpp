@@ -11,7 +11,7 @@ namespace {
 
 // The one table of codes. Names with ERR_PNPM_ are pnpm's own for the same failure;
 // ERR_TARN_ names are tarn's, for failures pnpm reports without a code of its own.
-constexpr std::array<CodeInfo, 76> kCodes{{
+constexpr std::array<CodeInfo, 77> kCodes{{
     {Code::Usage, "ERR_TARN_USAGE", 2, "the command line is wrong (pnpm's parser exits 2 too)"},
     {Code::NoSuchDir, "ERR_TARN_NO_SUCH_DIR", 1, "the project directory does not exist"},
     {Code::NoImporterManifestFound, "ERR_PNPM_NO_IMPORTER_MANIFEST_FOUND", 1, "no package.json in the project"},
@@ -106,9 +106,10 @@ constexpr std::array<CodeInfo, 76> kCodes{{
      "a package depends on a tarball URL or git repository and blockExoticSubdeps is on (pnpm 12's default)"},
     {Code::GitLsRemoteFailed, "ERR_PNPM_GIT_LS_REMOTE_FAILED", 1, "git ls-remote failed on a git dependency's repository"},
     {Code::GitUnknownRef, "ERR_TARN_GIT_UNKNOWN_REF", 1, "a git dependency's ref names no branch, tag or commit of its repository"},
+    {Code::TarballHttpStatus, "ERR_PNPM_TARBALL_HTTP_STATUS", 1, "a tarball's server answered with an HTTP error status"},
 }};
 
-static_assert(kCodes.size() == static_cast<size_t>(Code::GitUnknownRef) + 1, "one row per Code");
+static_assert(kCodes.size() == static_cast<size_t>(Code::TarballHttpStatus) + 1, "one row per Code");
 
 constexpr bool table_in_order() {
   for (size_t i = 0; i < kCodes.size(); ++i)

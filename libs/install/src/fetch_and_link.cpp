@@ -109,6 +109,14 @@ void fetch_git_and_import(LinkRun& run, const std::vector<size_t>& slots) {
 }
 
 
+// pnpm 12.21 reports a tarball's error status as ERR_PNPM_TARBALL_HTTP_STATUS (its
+// TarballError::HttpStatus, checked against the binary with a 404), where the same status
+// on metadata is ERR_PNPM_FETCH_<status>.
+Error tarball_error(Error e) {
+  if (e.code == Code::FetchStatus) e.code = Code::TarballHttpStatus;
+  return e;
+}
+
 // Queues one download; its body becomes a TBB task. The fetcher holds back new requests
 // while delivered-but-unextracted bodies exceed its pending-bytes cap, so the network
 // thread never waits on extraction.
@@ -119,7 +127,7 @@ void queue_download(LinkRun& run, const std::vector<size_t>& slots) {
                    first.snapshot->key.str()};
   req.progress = download_progress(cx.rep, first.snapshot->key.without_peers());
   cx.fetcher->get(std::move(req), [&run, &slots](Result<net::Body>&& body) {
-    if (!body) return run.errs.add(body.error());
+    if (!body) return run.errs.add(tarball_error(body.error()));
     run.cx.rep.downloaded(run.cx.plan.packages[slots.front()].snapshot->key.without_peers());
     run.cold_tasks.run([&run, &slots, b = std::make_shared<net::Body>(std::move(*body))] {
       size_t n = b->size();

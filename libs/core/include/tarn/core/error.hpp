@@ -103,6 +103,8 @@ enum class Code : uint8_t {
   ExoticSubdep,
   GitLsRemoteFailed,
   GitUnknownRef,
+  // A tarball's server answered with an error status (metadata errors stay FetchStatus).
+  TarballHttpStatus,
 };
 
 struct CodeInfo {
