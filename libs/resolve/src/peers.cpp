@@ -373,6 +373,8 @@ void PeerWalk::record_node(const OccResult& r, size_t pkg, const Scope& c, const
     }
 }
 
+}  // namespace
+
 // Tarjan's strongly connected components, iteratively (a chain of a thousand packages must
 // not become a thousand stack frames): the component of each node.
 std::vector<size_t> scc_ids(const std::vector<std::vector<size_t>>& adj) {
@@ -409,6 +411,8 @@ std::vector<size_t> scc_ids(const std::vector<std::vector<size_t>>& adj) {
   }
   return comp;
 }
+
+namespace {
 
 void PeerWalk::compute_scc() {
   std::vector<std::vector<size_t>> adj(tree.packages.size());
