@@ -191,6 +191,7 @@ struct Walk {
   Result<std::string> link_target(size_t project, const WantedSpec& ws) const;
   bool hoist_round(size_t importer, bool optional_peers);
   void append_peer_providers(size_t importer, const std::map<std::string, MissingPeer>& missing);
+  std::vector<PkgName> provider_path(size_t importer, PeerProviderDiscovery::NodeId node) const;
   std::string hoisted_spec(const std::string& name, const std::string& range, const std::vector<Range>& all) const;
 };
 
@@ -594,11 +595,11 @@ std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
         errs.add(link.error());
         continue;
       }
-      deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, *link});
+      deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, *link, {}});
       continue;
     }
     if (auto reg = registry_tarball(in, *ws)) *ws = std::move(*reg);
-    deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, {}});
+    deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, {}, {}});
     seeds.push_back(Seed{SIZE_MAX, deps.size() - 1, std::move(*ws), opt, true});
   }
   return seeds;
@@ -721,7 +722,7 @@ bool Walk::hoist_round(size_t i, bool optional_peers) {
     auto ws = pn ? WantedSpec::parse(*pn, spec) : Result<WantedSpec>(pn.error());
     if (!ws || !ws->is_registry()) continue;
     if (ws->kind == WantedSpec::Kind::Range && spec == ranges_front(mp)) ws->also = also;
-    deps.push_back({*pn, spec, DepGroup::Prod, SIZE_MAX, false, false, {}});
+    deps.push_back({*pn, spec, DepGroup::Prod, SIZE_MAX, false, false, {}, {}});
     seeds.push_back(Seed{SIZE_MAX, deps.size() - 1, std::move(*ws), false, false});
   }
   if (seeds.empty()) return false;
@@ -746,10 +747,24 @@ void Walk::append_peer_providers(size_t i, const std::map<std::string, MissingPe
     if (auto m = missing.find(alias); m != missing.end() && m->second.required()) continue;
     size_t pkg = discovery.eager_pkg(node);
     if (pkg == SIZE_MAX) continue;
-    deps.push_back({*PkgName::parse(alias), "", DepGroup::Prod, pkg, false, false, {}});
+    deps.push_back({*PkgName::parse(alias), "", DepGroup::Prod, pkg, false, false, {}, provider_path(i, node)});
     st.direct.push_back({alias, node});
     st.providers.push_back(node);
   }
+}
+
+// The aliases from importer `i` down to the occurrence a provider node is; empty for a leaf
+// (its node is shared by every occurrence).
+std::vector<PkgName> Walk::provider_path(size_t i, PeerProviderDiscovery::NodeId node) const {
+  std::vector<PkgName> path;
+  if (node >= eager.size()) return path;
+  for (size_t o = node; o != SIZE_MAX; o = eager[o].parent) {
+    const EagerOcc& e = eager[o];
+    path.push_back(e.parent == SIZE_MAX ? tree.importers[i].deps[e.slot].alias
+                                        : tree.packages[eager[e.parent].pkg].children[e.slot].alias);
+  }
+  std::reverse(path.begin(), path.end());
+  return path;
 }
 
 // "a/b" relative to "a/c" -> "../b" (POSIX, as pnpm writes link: paths).
