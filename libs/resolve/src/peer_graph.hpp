@@ -34,6 +34,10 @@ struct PeerGraph {
 
 PeerGraph resolve_peers(const ResolvedTree& tree, bool record_graph);
 
+// Tarjan's strongly connected components of a graph given as adjacency lists: each node's
+// component.
+std::vector<size_t> scc_ids(const std::vector<std::vector<size_t>>& adj);
+
 // pnpm's dedupePeerDependents: a peer variant whose edges and peer names are subsets of a
 // larger variant of the same package is merged into it.
 void dedupe_peer_dependents(PeerGraph& g, const ResolvedTree& tree);

@@ -35,6 +35,7 @@ struct OccResult {
 
 struct Scope {
   Scope* up = nullptr;
+  std::string path;  // the aliases from the importer to this scope's owner, each after '\n'
   bool provides = true;  // false: a canonical occurrence's scope, which provides no peers
   std::vector<std::pair<PkgName, size_t>> kids;  // alias -> package
   std::vector<char> optional;                    // per kid: an optional edge
@@ -177,6 +178,17 @@ struct PeerWalk {
   std::unordered_map<std::string, std::string> token_key;            // token -> provisional key
   void finalize();
 
+  // pnpm's hoisted_peer_provider_node_ids: an importer's appended peer provider is the
+  // occurrence at its tree position, so its key is that occurrence's. Until the walk gets
+  // there it is a token; a position the walk never reaches (a cache answer above it) is
+  // walked at the importer instead (pnpm's pruned-provider fallback).
+  std::map<std::string, std::string> provider_token;  // occurrence path -> token
+  std::map<std::string, std::string> provider_key;     // token -> the occurrence's key
+  size_t provider_tokens = 0;
+  void bind_provider(const Scope& s, size_t k);
+  void add_providers(Scope& sc, const ResolvedImporter& imp, const std::vector<size_t>& slot);
+  void fallback_providers(Scope& sc, const ResolvedImporter& imp, const std::vector<size_t>& slot);
+
   void record_pure(size_t pkg);
   std::optional<OccResult> from_cache(Scope& s, size_t pkg);
   const OccResult& resolve(Scope& s, size_t k);
@@ -221,6 +233,7 @@ std::optional<OccResult> PeerWalk::from_cache(Scope& s, size_t pkg) {
 const OccResult& PeerWalk::resolve(Scope& s, size_t k) {
   if (s.memo[k]) return *s.memo[k];
   s.memo[k] = compute(s, k);
+  if (!provider_token.empty()) bind_provider(s, k);
   if (auto t = token_of.find({&s, k}); t != token_of.end()) {
     token_key[t->second] = s.memo[k]->dep_path;
     token_of.erase(t);  // a later scope may reuse this address
@@ -289,6 +302,7 @@ OccResult PeerWalk::walk(Scope& s, size_t k) {
   const ResolvedPackage& P = tree.packages[pkg];
   Scope c;
   c.up = &s;
+  if (!provider_token.empty()) c.path = s.path + "\n" + s.kids[k].first.str();
   OccResult r;
   for (auto& e : P.children) {
     if (e.target == SIZE_MAX) continue;  // dropped (the walk is still running)
@@ -373,6 +387,8 @@ void PeerWalk::record_node(const OccResult& r, size_t pkg, const Scope& c, const
     }
 }
 
+}  // namespace
+
 // Tarjan's strongly connected components, iteratively (a chain of a thousand packages must
 // not become a thousand stack frames): the component of each node.
 std::vector<size_t> scc_ids(const std::vector<std::vector<size_t>>& adj) {
@@ -410,6 +426,8 @@ std::vector<size_t> scc_ids(const std::vector<std::vector<size_t>>& adj) {
   return comp;
 }
 
+namespace {
+
 void PeerWalk::compute_scc() {
   std::vector<std::vector<size_t>> adj(tree.packages.size());
   for (size_t i = 0; i < adj.size(); ++i)
@@ -443,6 +461,7 @@ std::set<std::string> cyclic_names(const std::vector<std::pair<std::string, std:
 // (test/resolve/cases/peers-parent: `helper` peers on its parent `core`, which was still
 // being walked when `helper`'s provisional key was made.)
 void PeerWalk::finalize() {
+  token_key.insert(provider_key.begin(), provider_key.end());
   auto target = [&](const std::string& ref) -> std::string {
     auto t = token_key.find(ref);
     return t == token_key.end() ? ref : t->second;
@@ -502,6 +521,7 @@ Provider PeerWalk::canonical(size_t pkg) {
     auto sc = std::make_unique<Scope>();
     sc->up = importer_scope;
     sc->provides = false;
+    sc->path = "\x02";  // no provider is under a canonical occurrence
     sc->kids.emplace_back(tree.packages[pkg].name, pkg);
     sc->optional.push_back(0);
     sc->init();
@@ -515,6 +535,39 @@ void PeerWalk::drain_canonical(Scope& importer) {
   for (; canon_walked < canon.size(); ++canon_walked) {
     Scope& sc = *canon[canon_walked];
     if (sc.up == &importer) resolve(sc, 0);
+  }
+}
+
+std::string provider_path(const ResolvedImporter::Direct& d) {
+  std::string path;
+  for (auto& a : d.provider_at) path += "\n" + a.str();
+  return path;
+}
+
+void PeerWalk::add_providers(Scope& sc, const ResolvedImporter& imp, const std::vector<size_t>& slot) {
+  provider_token.clear();  // paths are per importer
+  for (size_t k = 0; k < sc.kids.size(); ++k) {
+    const auto& d = imp.deps[slot[k]];
+    if (d.provider_at.empty()) continue;
+    std::string token = "\x01p" + std::to_string(provider_tokens++) + "\x01";
+    provider_token[provider_path(d)] = token;
+    sc.memo[k] = OccResult{token, {}, {}};
+  }
+}
+
+void PeerWalk::bind_provider(const Scope& s, size_t k) {
+  auto t = provider_token.find(s.path + "\n" + s.kids[k].first.str());
+  if (t != provider_token.end()) provider_key.try_emplace(t->second, s.memo[k]->dep_path);
+}
+
+void PeerWalk::fallback_providers(Scope& sc, const ResolvedImporter& imp, const std::vector<size_t>& slot) {
+  for (size_t k = 0; k < sc.kids.size(); ++k) {
+    const auto& d = imp.deps[slot[k]];
+    if (d.provider_at.empty() || provider_key.count(sc.memo[k]->dep_path)) continue;
+    sc.busy[k] = 1;
+    OccResult r = walk(sc, k);
+    sc.busy[k] = 0;
+    provider_key[sc.memo[k]->dep_path] = r.dep_path;
   }
 }
 
@@ -537,6 +590,7 @@ PeerGraph run(const ResolvedTree& tree, bool record) {
       slot.push_back(k);
     }
     sc->init();
+    w.add_providers(*sc, tree.importers[i], slot);
     w.importer_scope = sc.get();
     w.out.direct[i].assign(tree.importers[i].deps.size(), "");
     for (size_t k = 0; k < sc->kids.size(); ++k) {
@@ -545,6 +599,7 @@ PeerGraph run(const ResolvedTree& tree, bool record) {
       merge_missing(w.out.missing[i], r.missing);
     }
     w.drain_canonical(*sc);
+    w.fallback_providers(*sc, tree.importers[i], slot);
     if (i == 0 && tree.importers[i].id.is_root()) root = std::move(sc);
   }
   if (record) w.finalize();

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "compat.hpp"
+#include "peer_providers.hpp"
 #include "prefetch.hpp"
 #include "walk_internal.hpp"
 
@@ -100,7 +101,17 @@ struct Walk {
   std::map<std::string, std::vector<Preferred>> seed_prefs;  // the project being extended
   std::unordered_map<std::string, size_t> by_id;  // "name@version" -> package
   std::vector<Occ> occs;
-  std::vector<char> owned;  // per package: its children were resolved
+  std::vector<size_t> owner;  // per package: the occurrence that resolved its children
+  std::vector<EagerOcc> eager;  // per occurrence, for the peer-provider discovery
+  // pnpm's ImporterHoistState, the part append_resolved_peer_providers reads: the importer's
+  // direct nodes in pnpm's order, how many a discovery pass already walked, the providers.
+  struct HoistState {
+    std::vector<PeerProviderDiscovery::Direct> direct;
+    size_t walked = 0;
+    std::vector<PeerProviderDiscovery::NodeId> providers;
+  };
+  std::vector<HoistState> hoist;
+  PeerProviderDiscovery discovery;  // one per resolve, as pnpm's PeerHoistDiscovery
   std::unordered_map<std::string, Result<std::shared_ptr<const Packument>>> docs;
   std::set<std::string> requested;
 
@@ -179,6 +190,8 @@ struct Walk {
   void time_based_cutoff(const std::vector<size_t>& order);
   Result<std::string> link_target(size_t project, const WantedSpec& ws) const;
   bool hoist_round(size_t importer, bool optional_peers);
+  void append_peer_providers(size_t importer, const std::map<std::string, MissingPeer>& missing);
+  std::vector<PkgName> provider_path(size_t importer, PeerProviderDiscovery::NodeId node) const;
   std::string hoisted_spec(const std::string& name, const std::string& range, const std::vector<Range>& all) const;
 };
 
@@ -340,7 +353,7 @@ size_t Walk::package_for(const std::shared_ptr<const Packument>& doc, const Pack
   pv = p.meta;
   p.peers = own_peers(p.name, *pv, in.auto_install_peers);
   tree.packages.push_back(std::move(p));
-  owned.push_back(0);
+  owner.push_back(SIZE_MAX);
   if (in.on_picked) in.on_picked(doc->name, *pv);
   // Metadata first: the children's packuments start downloading now, a level early.
   for (auto* list : {&pv->dependencies, &pv->optional_dependencies})
@@ -443,7 +456,7 @@ size_t Walk::package_for_exotic(ExoticPick pick) {
   }
   p.peers = own_peers(p.name, *p.meta, in.auto_install_peers);
   tree.packages.push_back(std::move(p));
-  owned.push_back(0);
+  owner.push_back(SIZE_MAX);
   return it->second;
 }
 
@@ -465,7 +478,11 @@ void Walk::extend(size_t importer, std::vector<Seed> level) {
         tree.importers[importer].deps[s.slot].target = *pkg;
       }
       occs.push_back({*pkg, s.parent_occ, nullptr});
+      eager.push_back({*pkg, s.parent_occ, s.slot});
       fresh.push_back(occs.size() - 1);
+      if (s.parent_occ == SIZE_MAX)
+        hoist[importer].direct.push_back({tree.importers[importer].deps[s.slot].alias.str(),
+                                          discovery.node_of(tree, eager, occs.size() - 1)});
     }
     // Each parent's children see the versions picked at their own level on top of what the
     // parent saw (pnpm's level overlay).
@@ -494,19 +511,19 @@ std::vector<std::string> Walk::parent_path(size_t occ) const {
 // Each package's children are resolved by one occurrence: the first level it appears on,
 // and there the smallest ancestor path (pnpm's ChildrenOwner ranking).
 std::vector<Seed> Walk::next_level(const std::vector<size_t>& fresh) {
-  std::map<size_t, size_t> owner;  // package -> occurrence
+  std::map<size_t, size_t> owner_occ;  // package -> occurrence
   std::vector<size_t> order;
   for (size_t o : fresh) {
     size_t pkg = occs[o].pkg;
-    if (owned[pkg]) continue;
-    auto [it, first] = owner.emplace(pkg, o);
+    if (owner[pkg] != SIZE_MAX) continue;
+    auto [it, first] = owner_occ.emplace(pkg, o);
     if (first) order.push_back(pkg);
     else if (parent_path(o) < parent_path(it->second)) it->second = o;
   }
   std::vector<Seed> next;
   for (size_t pkg : order) {
-    owned[pkg] = 1;
-    for (auto& s : children_seeds(owner[pkg])) next.push_back(std::move(s));
+    owner[pkg] = owner_occ[pkg];
+    for (auto& s : children_seeds(owner_occ[pkg])) next.push_back(std::move(s));
   }
   return next;
 }
@@ -578,11 +595,11 @@ std::vector<Seed> Walk::importer_seeds(size_t project, size_t i) {
         errs.add(link.error());
         continue;
       }
-      deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, *link});
+      deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, *link, {}});
       continue;
     }
     if (auto reg = registry_tarball(in, *ws)) *ws = std::move(*reg);
-    deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, {}});
+    deps.push_back({*name, w.spec, w.group, SIZE_MAX, true, opt, {}, {}});
     seeds.push_back(Seed{SIZE_MAX, deps.size() - 1, std::move(*ws), opt, true});
   }
   return seeds;
@@ -668,6 +685,7 @@ std::string Walk::hoisted_spec(const std::string& name, const std::string& range
 // in an optional round, every optional one that a version already in the graph satisfies.
 bool Walk::hoist_round(size_t i, bool optional_peers) {
   auto missing = discover_missing_peers(tree, i);
+  if (!optional_peers) append_peer_providers(i, missing);
   std::vector<Seed> seeds;
   auto& deps = tree.importers[i].deps;
   for (auto& [name_, mp] : missing) {
@@ -704,12 +722,49 @@ bool Walk::hoist_round(size_t i, bool optional_peers) {
     auto ws = pn ? WantedSpec::parse(*pn, spec) : Result<WantedSpec>(pn.error());
     if (!ws || !ws->is_registry()) continue;
     if (ws->kind == WantedSpec::Kind::Range && spec == ranges_front(mp)) ws->also = also;
-    deps.push_back({*pn, spec, DepGroup::Prod, SIZE_MAX, false, false, {}});
+    deps.push_back({*pn, spec, DepGroup::Prod, SIZE_MAX, false, false, {}, {}});
     seeds.push_back(Seed{SIZE_MAX, deps.size() - 1, std::move(*ws), false, false});
   }
   if (seeds.empty()) return false;
   extend(i, std::move(seeds));
   return true;
+}
+
+// pnpm's append_resolved_peer_providers (resolve_importer.rs), after each required round's
+// discovery: a peer some walked node bound to a provider of the eagerly resolved tree becomes
+// a dependency of the importer (not written in importers:), so every other consumer of that
+// peer name binds to it too. Skipped: names the importer already has, required peers still
+// missing, and providers the walk materialized itself (provider_pkg_ids keeps only nodes the
+// resolution created). react-app: debug's optional supports-color binds to
+// webpack-dev-server's child 4.5.0 and the whole tree follows.
+void Walk::append_peer_providers(size_t i, const std::map<std::string, MissingPeer>& missing) {
+  HoistState& st = hoist[i];
+  auto found = discovery.discover(tree, eager, owner, st.direct, st.walked, st.providers);
+  st.walked = st.direct.size();
+  auto& deps = tree.importers[i].deps;
+  for (auto& [alias, node] : found) {
+    if (std::any_of(deps.begin(), deps.end(), [&](auto& d) { return d.alias.str() == alias; })) continue;
+    if (auto m = missing.find(alias); m != missing.end() && m->second.required()) continue;
+    size_t pkg = discovery.eager_pkg(node);
+    if (pkg == SIZE_MAX) continue;
+    deps.push_back({*PkgName::parse(alias), "", DepGroup::Prod, pkg, false, false, {}, provider_path(i, node)});
+    st.direct.push_back({alias, node});
+    st.providers.push_back(node);
+  }
+}
+
+// The aliases from importer `i` down to the occurrence a provider node is; empty for a leaf
+// (its node is shared by every occurrence).
+std::vector<PkgName> Walk::provider_path(size_t i, PeerProviderDiscovery::NodeId node) const {
+  std::vector<PkgName> path;
+  if (node >= eager.size()) return path;
+  for (size_t o = node; o != SIZE_MAX; o = eager[o].parent) {
+    const EagerOcc& e = eager[o];
+    path.push_back(e.parent == SIZE_MAX ? tree.importers[i].deps[e.slot].alias
+                                        : tree.packages[eager[e.parent].pkg].children[e.slot].alias);
+  }
+  std::reverse(path.begin(), path.end());
+  return path;
 }
 
 // "a/b" relative to "a/c" -> "../b" (POSIX, as pnpm writes link: paths).
@@ -766,6 +821,7 @@ Result<ResolvedTree> resolve_tree(const ResolveInput& in, PackumentSource& sourc
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return in.projects[a].id < in.projects[b].id; });
   for (size_t i : order) w.tree.importers.push_back({in.projects[i].id, {}});
+  w.hoist.resize(order.size());
   w.project_of = order;
   w.lockfile_dir = in.projects.empty() ? "" : in.projects[order.front()].dir;
   for (auto& p : in.projects)

@@ -112,6 +112,10 @@ struct ResolvedImporter {
     bool declared = true;  // false: a peer auto-installed here (not written in importers:)
     bool optional = false;
     std::string link;  // a workspace project or link: directory, relative to this importer
+    // A peer provider appended by pnpm's append_resolved_peer_providers: the aliases from
+    // the importer down to the occurrence it is (empty for a leaf package, whose key is its
+    // id wherever it is).
+    std::vector<PkgName> provider_at;
   };
   std::vector<Direct> deps;
 };
