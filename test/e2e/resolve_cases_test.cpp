@@ -20,7 +20,7 @@ namespace {
 
 const std::string kCases = std::string(TARN_SOURCE_DIR) + "/test/resolve/cases";
 // Cases tarn's resolver refuses for now (none: keep the mechanism for the next feature).
-const std::set<std::string> kNotYet = {"pnpmfile-hooks", "workspace-inject"};
+const std::set<std::string> kNotYet = {"pnpmfile-hooks"};
 
 struct Outcome {
   int status;

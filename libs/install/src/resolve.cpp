@@ -323,9 +323,6 @@ resolve::PackumentClientOptions client_options(const InstallContext& cx) {
 Result<void> resolve_lockfile(InstallContext& cx) {
   // pnpm runs the pnpmfile's hooks (readPackage, afterAllResolved, ...) while it resolves;
   // tarn runs no JavaScript, so it refuses rather than write a lockfile the hooks would change.
-  if (cx.settings.inject_workspace_packages)
-    return Error::failed(Code::Unsupported, "failed to resolve " + cx.lockfile_path +
-                                                ": tarn does not resolve with injectWorkspacePackages yet; resolve with pnpm");
   if (!cx.pnpmfile_path.empty())
     return Error::failed(Code::Unsupported, "failed to resolve " + cx.lockfile_path + ": tarn does not run pnpmfile hooks (" +
                                                 cx.pnpmfile_path +
@@ -358,6 +355,10 @@ Result<void> resolve_lockfile(InstallContext& cx) {
   resolve::ResolveReport report;
   auto lf = resolve::resolve(in, client, &report);
   if (!lf) return lf.error();
+  // pnpm 12.21 records injectWorkspacePackages and otherwise resolves (and links) workspace
+  // dependencies as without it: `link:` versions and symlinks (checked against the binary on
+  // test/resolve/cases/workspace-inject, lockfile and node_modules).
+  lf->inject_workspace_packages = cx.settings.inject_workspace_packages;
   for (auto& w : report.warnings) cx.rep.warn(w);
   if (auto r = handle_immature(cx, report.immature); !r) return r;
   std::optional<ManifestDoc> bump_doc;

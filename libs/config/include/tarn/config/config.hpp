@@ -72,8 +72,8 @@ struct Settings {
   // ignorePnpmfile. tarn runs no hooks: it checks pnpmfileChecksum, and refuses to resolve.
   std::string pnpmfile;
   bool ignore_pnpmfile = false;
-  // pnpm-workspace.yaml injectWorkspacePackages: the lockfile records it; tarn does not
-  // resolve with it yet (resolve.cpp refuses).
+  // pnpm-workspace.yaml injectWorkspacePackages: the lockfile records it; pnpm 12.21 still
+  // links workspace dependencies (install/resolve.cpp).
   bool inject_workspace_packages = false;
   // strictDepBuilds (pnpm 12 default true): ignored dependency builds fail the install.
   bool strict_dep_builds = true;
