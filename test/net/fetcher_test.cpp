@@ -128,6 +128,47 @@ TEST_CASE("fetcher: an unreachable host fails with the URL in the message") {
   CHECK(r.result->error().message.find("x@1.0.0") != std::string::npos);
 }
 
+TEST_CASE("fetcher: once an origin failed every retry, its queued jobs fail at once, naming each") {
+  // 200 jobs on one connection to a closed port, retries 10 ms then 1 s: one job pays the
+  // backoffs, the rest fail without retrying. Each retrying for itself would take 200 s.
+  test::RegistryServer server;
+  server.put("/ok", bytes(10));
+  net::Fetcher::Options o = fast();
+  o.fetch_retry_factor = 100;
+  std::mutex mu;
+  std::vector<std::string> messages;
+  size_t ok = 0;
+  auto t0 = Clock::now();
+  {
+    net::Fetcher f(o);
+    for (int i = 0; i < 200; ++i)
+      f.get({"http://127.0.0.1:1/p" + std::to_string(i) + ".tgz", std::nullopt, "p" + std::to_string(i)},
+            [&](Result<net::Body>&& r) {
+              std::lock_guard lk(mu);
+              if (!r) messages.push_back(r.error().render());
+            });
+    // Another origin is not affected.
+    f.get({server.url() + "ok", std::nullopt, "ok"}, [&](Result<net::Body>&& r) {
+      std::lock_guard lk(mu);
+      ok += r.has_value();
+      if (r) f.release(r->size());
+    });
+    REQUIRE(f.wait_idle_for(20s));
+  }
+  auto elapsed = std::chrono::duration_cast<ms>(Clock::now() - t0);
+  CHECK(elapsed < 8000ms * kSlowdown);
+  CHECK(ok == 1);
+  REQUIRE(messages.size() == 200);
+  size_t skipped = 0;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    INFO(messages[i]);
+    CHECK(messages[i].rfind("ERR_TARN_FETCH_FAILED  failed to fetch p", 0) == 0);
+    CHECK(messages[i].find("Connection refused") != std::string::npos);
+    skipped += messages[i].find("not tried, an earlier request to http://127.0.0.1:1") != std::string::npos;
+  }
+  CHECK(skipped == 199);
+}
+
 TEST_CASE("fetcher: each server fault ends in the pnpm outcome, in bounded time") {
   struct Row {
     const char* name;

@@ -186,6 +186,7 @@ struct Outcome {
   error_code ec;              // transport failure, timeouts and the body cap included
   bool reused = false;        // on a keep-alive connection opened for an earlier request
   bool header_seen = false;   // the response's header had arrived
+  bool unreached = false;     // no connection could be opened (DNS, connect, tunnel, TLS)
   bool keep_alive = false;
   unsigned status = 0;
   std::string location;
@@ -312,6 +313,13 @@ struct Fetcher::Impl {
   std::map<std::string, tcp::resolver::results_type> dns;
   std::set<Conn*> live;
   std::set<asio::steady_timer*> timers;  // backoffs and DNS deadlines, cancelled at shutdown
+  // Origins no connection could be opened to on any retry (DNS, refused, unreachable, TLS
+  // handshake; a stalled or cut response does not count): later jobs for them fail at once
+  // with that reason instead of each waiting out fetch-retries backoffs. A registry that
+  // went away mid-install (13,520 tarballs queued, the default 10 s + 60 s backoffs, 24
+  // connections) otherwise kept tarn busy for hours. pnpm stops at its first failed fetch;
+  // tarn still names every package it did not get.
+  std::map<std::string, std::string> unreachable;  // origin -> the first failure's reason
 
   std::mutex mu;
   std::condition_variable cv;
@@ -595,6 +603,7 @@ struct Fetcher::Impl {
     if (closing) o.ec = asio::error::operation_aborted;
     else if (!o.reused) {
       o.ec = co_await connect(c, u);
+      o.unreached = bool(o.ec);
       o.via = c.via, o.proxy_status = c.proxy_status, o.verify_result = c.verify_result;
     } else {
       o.via = c.via;
@@ -649,6 +658,12 @@ struct Fetcher::Impl {
     }
     bool free_retry = true;
     for (unsigned failures = 0;;) {
+      if (auto it = unreachable.find(u->origin()); it != unreachable.end()) {
+        finish(job, Error::failed(Code::FetchFailed, "failed to fetch " + job.req.what + " from " + printable(job.req.url) +
+                                                         ": not tried, an earlier request to " + it->first +
+                                                         " failed after every retry: " + it->second));
+        co_return;
+      }
       Outcome o = co_await follow(c, job, *u, failures + 1);
       if (closing) break;
       if (!o.ec && (o.status == 200 || (o.status == 304 && job.accept_304))) {
@@ -661,7 +676,9 @@ struct Fetcher::Impl {
       // pnpm reports every attempt, those that got no response too.
       if (!o.announced) announce(Attempt{std::nullopt, job.req.progress.get(), failures + 1}, std::nullopt);
       if (!retryable(o) || failures == opts.fetch_retries) {
-        finish(job, final_error(job, o, opts, failures + 1));
+        Error e = final_error(job, o, opts, failures + 1);
+        if (o.unreached && retryable(o)) unreachable.emplace(u->origin(), o.ec.message());
+        finish(job, std::move(e));
         co_return;
       }
       co_await sleep(delay_before_retry(o, failures++));
