@@ -7,6 +7,30 @@
 
 using namespace tarn;
 
+TEST_CASE("lockfile digest: read through the buffer equals the one of the whole text, around the buffer's size") {
+  test::TempDir tmp;
+  std::string path = tmp.path() + "/pnpm-lock.yaml";
+  std::string prev;
+  for (size_t n : {size_t(0), size_t(1), size_t(65535), size_t(65536), size_t(65537), size_t(300001)}) {
+    CAPTURE(n);
+    std::string text(n, 'x');
+    for (size_t i = 0; i < n; ++i) text[i] = static_cast<char>('a' + (i * 7919) % 26);
+    test::write_file(path, text);
+    auto d = lockfile_digest_of_file(path);
+    REQUIRE(d);
+    CHECK(d->size == n);
+    CHECK(d->hash == lockfile_digest(text).hash);
+    Settings s;
+    InstallOptions o;
+    CHECK(install_identity(*d, "m", s, o) == install_identity(text, "m", s, o));
+    CHECK(install_identity(*d, "m", s, o) != prev);
+    prev = install_identity(*d, "m", s, o);
+  }
+  auto missing = lockfile_digest_of_file(tmp.path() + "/absent.yaml");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().is_not_found());
+}
+
 TEST_CASE("install identity: equal inputs give equal identity, any input that shapes the tree changes it") {
   Settings s;
   InstallOptions o;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "host_node.hpp"
+#include "state.hpp"
 #include "tarn/config/config.hpp"
 #include "tarn/fs/fs.hpp"
 #include "tarn/install/install.hpp"
@@ -76,6 +77,9 @@ struct InstallContext {
   Settings settings;
   std::string root_dir;  // absolute: the directory holding pnpm-lock.yaml
   std::string lockfile_path, lockfile_text;
+  // Until load_lockfile_text (after the up-to-date check) only the lockfile's digest is
+  // known: an up-to-date install never holds the text.
+  std::optional<LockfileDigest> lockfile_streamed;
   std::vector<Project> projects;  // the root first, then workspace packages by id
   size_t selected_count = 0;      // projects --filter selected (all of them without one)
   bool manifests_parsed = false;  // a filtered install parses them before its up-to-date check

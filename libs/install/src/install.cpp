@@ -102,6 +102,7 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
     rep.info("Already up to date");
     return {};
   }
+  if (auto r = load_lockfile_text(cx); !r) return r;
   report_start(cx);
   // With no store yet everything will be downloaded: connections open while the lockfile
   // is parsed. With a store, most installs are hot: the TLS context and the handshakes

@@ -6,6 +6,7 @@ namespace tarn {
 
 Result<void> read_inputs(InstallContext& cx);         // read_inputs.cpp
 bool up_to_date(const InstallContext& cx);            // read_inputs.cpp
+Result<void> load_lockfile_text(InstallContext& cx);  // read_inputs.cpp: after the up-to-date check
 void compute_identity(InstallContext& cx);            // read_inputs.cpp: hash of what decides the tree
 Result<void> select_importers(InstallContext& cx);    // select.cpp: --filter
 Result<void> parse_inputs(InstallContext& cx);        // parse_inputs.cpp

@@ -114,14 +114,14 @@ Result<void> read_inputs(InstallContext& cx) {
     cx.projects.push_back(std::move(*p));
   }
   cx.lockfile_path = fs::join(cx.root_dir, "pnpm-lock.yaml");
-  auto l = fs::read_file(cx.lockfile_path);
+  auto l = lockfile_digest_of_file(cx.lockfile_path);
   if (!l) {
     if (!l.error().is_not_found()) return l.error();
     if (cx.opts.frozen_lockfile)
       return Error::not_found(Code::NoLockfile, "Cannot install with \"frozen-lockfile\" because " + cx.lockfile_path +
                                                     " is absent");
   } else {
-    cx.lockfile_text = std::move(*l);
+    cx.lockfile_streamed = *l;
     cx.has_lockfile = true;
   }
   cx.selected_count = cx.projects.size();
@@ -143,7 +143,20 @@ void compute_identity(InstallContext& cx) {
   // so the frozen check then fails, as pnpm's does).
   for (auto& p : cx.patches) manifests += "patch " + p.selector + "\n" + p.text + "\n";
   if (!cx.pnpmfile_path.empty()) manifests += "pnpmfile\n" + cx.pnpmfile_text + "\n";
-  cx.identity = install_identity(cx.lockfile_text, manifests, cx.settings, cx.opts);
+  cx.identity = install_identity(cx.lockfile_streamed ? *cx.lockfile_streamed : lockfile_digest(cx.lockfile_text), manifests,
+                                 cx.settings, cx.opts);
+}
+
+Result<void> load_lockfile_text(InstallContext& cx) {
+  if (!cx.lockfile_streamed) return {};
+  auto text = fs::read_file(cx.lockfile_path);
+  if (!text) return text.error();
+  cx.lockfile_text = std::move(*text);
+  cx.lockfile_streamed.reset();
+  // The identity the install will record is that of the bytes it installs from, even if
+  // the file changed since it was hashed.
+  compute_identity(cx);
+  return {};
 }
 
 bool up_to_date(const InstallContext& cx) {

@@ -250,6 +250,7 @@ void bump_ranges(InstallContext& cx, ManifestDoc& doc, Lockfile& lf, const std::
 Result<void> save_outputs(InstallContext& cx, const Lockfile& lf, const ManifestDoc* doc) {
   if (auto r = save_lockfile(lf, cx.lockfile_path); !r) return r;
   cx.lockfile_text = write_lockfile(lf);
+  cx.lockfile_streamed.reset();
   if (!doc) return {};
   std::string text = doc->render();
   if (text == cx.root().manifest_text) return {};

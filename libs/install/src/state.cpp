@@ -7,6 +7,10 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <ctime>
 
@@ -18,8 +22,38 @@ namespace json = boost::json;
 // install, and byte-at-a-time FNV-1a over alotta-modules' 600 KB lockfile was a tenth of it.
 static uint64_t hash64(std::string_view s, uint64_t seed = 0) { return XXH3_64bits_withSeed(s.data(), s.size(), seed); }
 
-std::string install_identity(const std::string& lockfile_text, const std::string& manifest_text,
-                             const Settings& s, const InstallOptions& o) {
+LockfileDigest lockfile_digest(std::string_view text) { return {hash64(text), text.size()}; }
+
+Result<LockfileDigest> lockfile_digest_of_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    if (e == ENOENT) return Error::not_found(Code::Io, path + ": no such file");
+    return Error::failed(Code::Io, "failed to read " + path + ": " + fs::errno_text(e));
+  }
+  XXH3_state_t st;
+  XXH3_64bits_reset_withSeed(&st, 0);
+  LockfileDigest d;
+  static thread_local char buf[64 << 10];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      return Error::failed(Code::Io, "failed to read " + path + ": " + fs::errno_text(e));
+    }
+    if (n == 0) break;
+    XXH3_64bits_update(&st, buf, static_cast<size_t>(n));
+    d.size += static_cast<uint64_t>(n);
+  }
+  ::close(fd);
+  d.hash = XXH3_64bits_digest(&st);
+  return d;
+}
+
+std::string install_identity(const LockfileDigest& lockfile, const std::string& manifest_text, const Settings& s,
+                             const InstallOptions& o) {
   std::string flags = std::string("prod=") + (o.prod ? "1" : "0") + " dev=" + (o.dev ? "1" : "0") +
                       " optional=" + (o.optional ? "1" : "0") +
                       // An install with scripts off leaves builds pending: the next one with
@@ -29,7 +63,7 @@ std::string install_identity(const std::string& lockfile_text, const std::string
   for (auto& src : s.sources) settings += src;
   char buf[160];
   std::snprintf(buf, sizeof buf, "tarn-%s-%016llx-%zu-%016llx-%016llx", TARN_VERSION,
-                static_cast<unsigned long long>(hash64(lockfile_text)), lockfile_text.size(),
+                static_cast<unsigned long long>(lockfile.hash), static_cast<size_t>(lockfile.size),
                 static_cast<unsigned long long>(hash64(manifest_text)),
                 static_cast<unsigned long long>(hash64(flags, hash64(settings))));
   return buf;
