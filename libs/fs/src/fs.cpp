@@ -1,6 +1,8 @@
 #include "tarn/fs/fs.hpp"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -306,6 +308,13 @@ std::string relative(std::string_view from_dir, std::string_view to) {
     out += tv[i];
   }
   return out.empty() ? "." : out;
+}
+
+void spread_children(int dir_fd) {
+  int flags = 0;
+  if (::ioctl(dir_fd, FS_IOC_GETFLAGS, &flags) != 0 || (flags & FS_TOPDIR_FL)) return;
+  flags |= FS_TOPDIR_FL;
+  (void)::ioctl(dir_fd, FS_IOC_SETFLAGS, &flags);
 }
 
 }  // namespace tarn::fs

@@ -11,6 +11,7 @@
 #include <tbb/parallel_for_each.h>
 
 #include "tarn/fs/fs.hpp"
+#include "tarn/linker/geometry.hpp"
 
 namespace tarn {
 
@@ -72,6 +73,11 @@ Errors make_directories(const InstallPlan& plan, int project_fd) {
       errs.items.push_back(io_error("create", d, e));
       return errs;
     }
+  // The slot directories spread over the filesystem's groups (fs::spread_children): a hot
+  // install right after `rm -rf node_modules` (alotta-modules, alternating runs in one
+  // folder) took 1.61-2.87 s with them in .pnpm's group, 0.85-1.16 s spread. pnpm's
+  // listing does not see the flag.
+  if (auto vs = fs::Dir::open(std::string(geometry::kVirtualStore), project_fd)) fs::spread_children(vs->fd());
   ErrorSink sink;
   tbb::parallel_for_each(plan.packages.begin(), plan.packages.end(), [&](const PlannedPackage& p) {
     for (auto& d : p.dirs)

@@ -67,4 +67,13 @@ std::string relative(std::string_view from_dir, std::string_view to);
 
 std::string errno_text(int err);
 
+// Marks a directory as an Orlov "top directory" (chattr +T) on ext2/3/4: each directory made
+// in it is placed like one at the filesystem's root, in a group chosen among those with the
+// fewest directories, instead of in its parent's group. Right after an `rm -rf` that parent
+// group is the one the deleted tree vacated, and on ext4 without a journal each new inode
+// there scans past every inode freed in the last minute (fs/ext4/ialloc.c,
+// recently_deleted; docs/design.md, "Cold installs after a delete"). Elsewhere the ioctl
+// fails and nothing changes.
+void spread_children(int dir_fd);
+
 }  // namespace tarn::fs
