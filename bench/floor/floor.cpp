@@ -196,7 +196,8 @@ void make_levels(int dst, const std::vector<Op>& ops, int max_depth, int threads
   std::map<int, std::vector<const Op*>> levels;
   for (auto& o : ops)
     if (o.kind == Kind::Dir && o.depth <= max_depth) levels[o.depth].push_back(&o);
-  for (auto& [d, v] : levels) {
+  for (auto& level : levels) {
+    const std::vector<const Op*>& v = level.second;  // clang 14 cannot capture a structured binding
     std::atomic<size_t> next{0};
     on_threads(threads, [&](int) {
       for (size_t i; (i = next.fetch_add(16)) < v.size();)

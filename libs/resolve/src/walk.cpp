@@ -743,7 +743,8 @@ void Walk::append_peer_providers(size_t i, const std::map<std::string, MissingPe
   st.walked = st.direct.size();
   auto& deps = tree.importers[i].deps;
   for (auto& [alias, node] : found) {
-    if (std::any_of(deps.begin(), deps.end(), [&](auto& d) { return d.alias.str() == alias; })) continue;
+    const std::string& name = alias;  // clang 14 cannot capture a structured binding
+    if (std::any_of(deps.begin(), deps.end(), [&](auto& d) { return d.alias.str() == name; })) continue;
     if (auto m = missing.find(alias); m != missing.end() && m->second.required()) continue;
     size_t pkg = discovery.eager_pkg(node);
     if (pkg == SIZE_MAX) continue;
