@@ -53,16 +53,7 @@ for t in $threads; do
 done
 entries+=("cp -al|$(wipe "$nm")|cp -al $work/template/node_modules $nm")
 
-rm -f "$work"/round-*.json
-n=${#entries[@]}
-for r in $(seq 0 $((runs - 1))); do
-  args=()
-  for k in $(seq 0 $((n - 1))); do
-    IFS='|' read -r label prep command <<< "${entries[$(( (k + r) % n ))]}"
-    args+=(--command-name "$label" --prepare "$prep" "$command")
-  done
-  hyperfine --runs 1 --export-json "$work/round-$r.json" "${args[@]}" >&2
-done
+rounds round "${entries[@]}"
 
 [ -n "${SETTLED:-}" ] && rm -rf "$work/trash"
 out=bench/results/floor-$fixture${SETTLED:+-settled}-$(date +%Y%m%d-%H%M)

@@ -61,22 +61,6 @@ for line in open(sys.argv[1]):
 PY
 curl_floor="curl -s --parallel --parallel-max 16 --http1.1 -K $work/urls.txt"
 
-# rounds NAME ENTRIES...: RUNS rounds of one hyperfine run per entry, rotated each round.
-# An entry is "label|prepare|command"; results go to $work/NAME-<round>.json.
-rounds() {
-  local name=$1; shift
-  local entries=("$@") n=$# r k
-  rm -f "$work/$name"-*.json
-  for r in $(seq 0 $((runs - 1))); do
-    local args=()
-    for k in $(seq 0 $((n - 1))); do
-      IFS='|' read -r label prep command <<< "${entries[$(( (k + r) % n ))]}"
-      args+=(--command-name "$label" --prepare "$prep" "$command")
-    done
-    hyperfine --runs 1 --export-json "$work/$name-$r.json" "${args[@]}" >&2
-  done
-}
-
 scenarios=" ${SCENARIOS:-cold fresh hot utd clean} "
 if [[ $scenarios == *" cold "* ]]; then
   e=(); for t in "${peers[@]}"; do e+=("$t cold|$(wipe_cold $t)|$(cmd $t)"); done

@@ -110,3 +110,20 @@ clean_cmd() {
     bun) echo "cd $p && env -u CI BUN_INSTALL_CACHE_DIR=$s/store $bun install --ignore-scripts --linker=isolated --silent" ;;
   esac
 }
+
+# rounds NAME ENTRIES...: RUNS rounds of one hyperfine run per entry, rotated each round.
+# An entry is "label|prepare|command"; results go to $work/NAME-<round>.json. Uses the
+# caller's $work and $runs (bench/run.sh, bench/floor.sh).
+rounds() {
+  local name=$1; shift
+  local entries=("$@") n=$# r k
+  rm -f "$work/$name"-*.json
+  for r in $(seq 0 $((runs - 1))); do
+    local args=()
+    for k in $(seq 0 $((n - 1))); do
+      IFS='|' read -r label prep command <<< "${entries[$(( (k + r) % n ))]}"
+      args+=(--command-name "$label" --prepare "$prep" "$command")
+    done
+    hyperfine --runs 1 --export-json "$work/$name-$r.json" "${args[@]}" >&2
+  done
+}

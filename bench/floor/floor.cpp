@@ -28,8 +28,6 @@
 // first: 10-40% slower in separate-folder rounds) buy anything. With no recent delete:
 // units x2 0.46 s, x4 0.41, x16 0.44 (tarn 0.51).
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +46,8 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include "tarn/fs/fs.hpp"
 
 namespace fsys = std::filesystem;
 
@@ -146,17 +146,14 @@ std::vector<Op> load(const std::string& file) {
   return ops;
 }
 
-// As tarn's make_directories (fs::spread_children): the slot directories are placed like
-// directories at the filesystem's root, not in .pnpm's group, which the deleted tree
-// vacated. Without it tarn's own hot install ran 2x faster than this floor.
+// As tarn's make_directories: the slot directories are placed like directories at the
+// filesystem's root, not in .pnpm's group, which the deleted tree vacated. Without it tarn's
+// own hot install ran 2x faster than this floor.
 void spread_children(int dst, const std::string& rel) {
   int fd = ::openat(dst, rel.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int flags = 0;
-  if (fd >= 0 && ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
-    flags |= FS_TOPDIR_FL;
-    (void)::ioctl(fd, FS_IOC_SETFLAGS, &flags);
-  }
-  if (fd >= 0) ::close(fd);
+  if (fd < 0) return;
+  tarn::fs::spread_children(fd);
+  ::close(fd);
 }
 
 struct Counts {

@@ -77,15 +77,24 @@ Result<void> settle_lockfile(InstallContext& cx) {
   return timed(rep, "resolve", [&] { return resolve_lockfile(cx); });
 }
 
+// A fixed mmap threshold: glibc otherwise raises it to the largest block freed (up to
+// 32 MiB), so tarball and packument buffers land in the heap, fragment it and are never
+// returned. Cold alotta-modules peak RSS 65.4-65.8 MB -> 56-59 MB at 256 KiB (55 MB at
+// 128 KiB, 63 MB at 1 MiB), by GLIBC_TUNABLES on the same build.
+void return_big_blocks() { mallopt(M_MMAP_THRESHOLD, 256 * 1024); }
+
+// Resolution opened the store already, and its prefetch may still be writing to it.
+Result<void> open_store(InstallContext& cx) {
+  if (cx.store) return {};
+  cx.store.emplace(cx.settings.store_dir);
+  return cx.store->open();
+}
+
 }  // namespace
 
 Result<void> install(const InstallOptions& o, Reporter& rep) {
   auto t0 = std::chrono::steady_clock::now();
-  // A fixed mmap threshold: glibc otherwise raises it to the largest block freed (up to
-  // 32 MiB), so tarball and packument buffers land in the heap, fragment it and are never
-  // returned. Cold alotta-modules peak RSS 65.4-65.8 MB -> 56-59 MB at 256 KiB (55 MB at
-  // 128 KiB, 63 MB at 1 MiB), by GLIBC_TUNABLES on the same build.
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  return_big_blocks();
   InstallContext cx(o, rep);
   long long started_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -114,10 +123,7 @@ Result<void> install(const InstallOptions& o, Reporter& rep) {
   if (o.lockfile_only) return {};
   if (auto r = timed(rep, "supported-check", [&] { return check_supported(cx); }); !r) return r;
   if (auto r = timed(rep, "plan", [&] { return plan_layout(cx); }); !r) return r;
-  if (!cx.store) {  // resolution opened it already, and its prefetch may still write to it
-    cx.store.emplace(cx.settings.store_dir);
-    if (auto r = cx.store->open(); !r) return r;
-  }
+  if (auto r = open_store(cx); !r) return r;
   if (auto r = timed(rep, "store-check", [&] { return check_store(cx); }); !r) return r;
   if (cx.sources.cold_count) cx.start_fetcher();
   else if (!cx.prefetch) cx.fetcher.reset();  // hot: nothing to download

@@ -3,8 +3,6 @@
 // resolves (libs/resolve) and writes pnpm-lock.yaml (and package.json) atomically before
 // anything is linked. Tarballs start downloading into the store the moment a version is
 // picked, so content overlaps with the rest of the walk (seed 000's metadata-first idea).
-#include <tbb/task_group.h>
-
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
