@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "testing.hpp"
 
@@ -1220,6 +1221,67 @@ TEST_CASE("append-only: a big download's first line and its done line") {
   CHECK(r.output.find("Downloading big@1.0.0: 0.00 B/" + mb(size) + "\n") != std::string::npos);
   CHECK(r.output.find("Downloading big@1.0.0: " + mb(size) + "/" + mb(size) + ", done\n") != std::string::npos);
   CHECK(r.output.find("\x1b") == std::string::npos);
+}
+
+// Tarballs of 1 MiB or more inflate and unpack as their reads arrive (tarball_stream.hpp):
+// whatever the wire does, the tree is the one a whole body gives, and a body that never
+// arrives whole, or is not the one the lockfile names, fails the install loudly.
+TEST_CASE("big tarballs unpack while they download: the same tree whatever the wire does, or a loud failure") {
+  using Fault = RegistryServer::Fault;
+  auto fault = [](Fault::Kind k, int times = -1) {
+    Fault f;
+    f.kind = k, f.times = times, f.piece_bytes = 300'000, f.piece_ms = 20;
+    return f;
+  };
+  struct Row {
+    const char* name;
+    std::optional<Fault> fault;
+    bool wrong_integrity;
+    const char* fails_with;  // nullptr: installs
+  };
+  std::vector<std::string> whole;  // the listing of an install over a quiet wire
+  for (const Row& r : {Row{"a quiet wire", std::nullopt, false, nullptr},
+                       Row{"chunked, no Content-Length", fault(Fault::Chunked), false, nullptr},
+                       Row{"a slow link", fault(Fault::Slow), false, nullptr},
+                       Row{"reset mid-body once, then whole", fault(Fault::ResetMidBody, 1), false, nullptr},
+                       Row{"cut short on every attempt", fault(Fault::Truncate), false, "FETCH_FAILED"},
+                       Row{"not the body the lockfile names", std::nullopt, true, "ERR_PNPM_TARBALL_INTEGRITY"}}) {
+    CAPTURE(r.name);
+    World w;
+    add_big_package(w);
+    write_file(w.project + "/.npmrc", "registry=" + w.server.url() +
+                                          "\nfetch-retry-mintimeout=20\nfetch-retry-maxtimeout=20\n");
+    if (r.fault) w.server.fault("/big/-/big-1.0.0.tgz", *r.fault);
+    if (r.wrong_integrity) {
+      std::string lock = read_file(w.project + "/pnpm-lock.yaml");
+      size_t at = lock.find("big@1.0.0:\n    resolution: {integrity: ");
+      REQUIRE(at != std::string::npos);
+      at = lock.find("integrity: ", at) + 11;
+      lock.replace(at, lock.find('}', at) - at, w.integrity.at("beta@1.0.0"));
+      write_file(w.project + "/pnpm-lock.yaml", lock);
+    }
+    auto out = w.install();
+    INFO(out.output);
+    CHECK(std::filesystem::is_empty(w.store + "/v3/tmp"));
+    if (r.fails_with) {
+      CHECK(out.status == 1);
+      CHECK(out.output.find(r.fails_with) != std::string::npos);
+      CHECK(out.output.find("big@1.0.0") != std::string::npos);
+      CHECK_FALSE(std::filesystem::exists(w.project + "/node_modules/.modules.yaml"));
+      continue;
+    }
+    REQUIRE(out.status == 0);
+    CHECK(std::filesystem::file_size(w.project + "/node_modules/big/big.bin") == 6'000'000);
+    if (whole.empty()) whole = layout_listing(w.project);
+    CHECK(layout_listing(w.project) == whole);
+    // The store entry is whole: a reinstall from it downloads nothing.
+    size_t requests = w.server.requests();
+    std::filesystem::remove_all(w.project + "/node_modules");
+    REQUIRE(w.install().status == 0);
+    CHECK(w.server.requests() == requests);
+    CHECK(layout_listing(w.project) == whole);
+  }
+  CHECK(whole.size() > kExpected.size());
 }
 
 TEST_CASE("ndjson: pnpm's event kinds on stderr, with time, and the counts of a frozen install") {

@@ -1,9 +1,10 @@
 // libFuzzer harness for tarn::unpack_tarball (gzip/tar inflate and extract into a directory)
-// with small caps. Each input is unpacked twice into one per-process temp directory (no
-// O_TMPFILE, emptied by a dirfd walk before each run): once allowing the one-buffer
-// libdeflate path and once always streaming through zlib. Neither may crash, leak or
-// write outside the directory; both must agree (same error code, or the same index and
-// blob sizes); a returned index has only clean relative paths, directories first.
+// with small caps. Each input is unpacked three times into one per-process temp directory
+// (no O_TMPFILE, emptied by a dirfd walk before each run): once allowing the one-buffer
+// libdeflate path, once always streaming through zlib, and once handed over in pieces as a
+// download is (unpack_tarball_stream). None may crash, leak or write outside the
+// directory; all must agree (same error code, or the same index and blob sizes); a
+// returned index has only clean relative paths, directories first.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <span>
@@ -86,8 +88,25 @@ TempDir& temp() {
   return t;
 }
 
-// What one run produced: the error code, or the index and every blob's size.
-std::string outcome(std::span<const uint8_t> body, uint64_t whole_buffer_max) {
+// A body in pieces of `piece` bytes, as network reads bring it.
+class Pieces final : public tarn::ByteSource {
+ public:
+  Pieces(std::span<const uint8_t> b, size_t piece) : body_(b), piece_(piece) {}
+  tarn::Result<std::span<const uint8_t>> next() override {
+    size_t n = std::min(piece_, body_.size() - at_);
+    auto s = body_.subspan(at_, n);
+    at_ += n;
+    return s;
+  }
+
+ private:
+  std::span<const uint8_t> body_;
+  size_t piece_, at_ = 0;
+};
+
+// What one run produced: the error code, or the index and every blob's size. `piece`:
+// streamed in pieces of that size; 0: from memory.
+std::string outcome(std::span<const uint8_t> body, uint64_t whole_buffer_max, size_t piece = 0) {
   TempDir& t = temp();
   clear_dir(t.fd);
   tarn::UnpackLimits lim;
@@ -95,7 +114,9 @@ std::string outcome(std::span<const uint8_t> body, uint64_t whole_buffer_max) {
   lim.max_entry = 1 << 20;
   lim.max_entries = 256;
   lim.whole_buffer_max = whole_buffer_max;
-  auto idx = tarn::unpack_tarball(body, nullptr, t.fd, "fuzz", lim);
+  Pieces pieces(body, piece);
+  auto idx = piece ? tarn::unpack_tarball_stream(pieces, nullptr, t.fd, "fuzz", lim)
+                   : tarn::unpack_tarball(body, nullptr, t.fd, "fuzz", lim);
   if (!idx) {
     check(idx.error().message.find("fuzz") != std::string::npos);
     return "error " + std::string(tarn::info(idx.error().code).name);
@@ -129,5 +150,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string streamed = outcome(body, 0);
   if (whole != streamed) std::fprintf(stderr, "one buffer:\n%s\nstreamed:\n%s\n", whole.c_str(), streamed.c_str());
   check(whole == streamed);
+  std::string pieces = outcome(body, 0, 1 + size % 509);
+  if (whole != pieces) std::fprintf(stderr, "one buffer:\n%s\nin pieces:\n%s\n", whole.c_str(), pieces.c_str());
+  check(whole == pieces);
   return 0;
 }

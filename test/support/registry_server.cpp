@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "testing.hpp"
@@ -143,6 +144,20 @@ struct RegistryServer::Impl {
       case Fault::Redirect:
         write_raw(sock, "HTTP/1.1 302 Found\r\nLocation: " + f.location + "\r\nContent-Length: 0\r\n\r\n", nullptr, 0);
         return true;
+      case Fault::Chunked: {
+        write_raw(sock, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", nullptr, 0);
+        boost::system::error_code ec;
+        for (size_t at = 0; at < body.size() && !ec; at += f.piece_bytes) {
+          size_t n = std::min(f.piece_bytes, body.size() - at);
+          std::ostringstream size;
+          size << std::hex << n << "\r\n";
+          asio::write(sock, asio::buffer(size.str()), ec);
+          if (!ec) asio::write(sock, asio::buffer(body.data() + at, n), ec);
+          if (!ec) asio::write(sock, asio::buffer(std::string("\r\n")), ec);
+        }
+        if (!ec) asio::write(sock, asio::buffer(std::string("0\r\n\r\n")), ec);
+        return !ec && req.keep_alive();
+      }
       case Fault::Slow: {
         write_raw(sock, head_200(body.size()), nullptr, 0);
         boost::system::error_code ec;

@@ -80,6 +80,7 @@ class RegistryServer {
       Redirect,      // 302 to `location`
       CloseAfter,    // serve normally, then close the keep-alive connection
       Slow,          // the body in pieces of `piece_bytes`, `piece_ms` apart (a slow link)
+      Chunked,       // the body in chunks of `piece_bytes`, with no Content-Length
     } kind = Status;
     int times = -1;  // requests the fault applies to before the path serves normally; -1: all
     unsigned status = 500;

@@ -206,6 +206,112 @@ TEST_CASE("tarball: hostile bodies are refused with their code, naming the packa
   }
 }
 
+namespace {
+
+// A body handed over `piece` bytes at a time, as network reads bring it; with `cut_at`,
+// the source fails there, as a download cut off mid-body does.
+class PieceSource final : public ByteSource {
+ public:
+  PieceSource(const Bytes& b, size_t piece, size_t cut_at = SIZE_MAX) : body_(b), piece_(piece), cut_(cut_at) {}
+  Result<std::span<const uint8_t>> next() override {
+    if (at_ >= cut_) return Error::failed(Code::FetchFailed, "failed to fetch evil@1.0.0: connection reset");
+    size_t n = std::min({piece_, body_.size() - at_, cut_ - at_});
+    std::span<const uint8_t> s(body_.data() + at_, n);
+    at_ += n;
+    return s;
+  }
+  size_t pulled() const { return at_; }
+
+ private:
+  const Bytes& body_;
+  size_t piece_, cut_, at_ = 0;
+};
+
+Result<PackageIndex> unpack_pieces(const Bytes& body, const std::string& dir, size_t piece, UnpackLimits lim = {},
+                                   const Integrity* want = nullptr) {
+  auto d = fs::Dir::open(dir);
+  REQUIRE(d);
+  PieceSource src(body, piece);
+  return unpack_tarball_stream(src, want, d->fd(), "evil@1.0.0", lim);
+}
+
+}  // namespace
+
+// A download streamed into the unpacker arrives in reads of any size, the first one
+// included (fewer than the two bytes that tell gzip from tar).
+TEST_CASE("tarball: streamed in pieces, bodies unpack as they do from memory, and hostile ones fail the same") {
+  const size_t pieces[] = {1, 7, 4093, 65536};
+  Bytes tar;
+  hostile::tar_file(tar, "package/package.json", "{}");
+  hostile::tar_file(tar, "package/lib/a.js", std::string(300000, 'a'));
+  hostile::tar_end(tar);
+  for (const Bytes& body : {hostile::gzip(tar), tar}) {
+    for (size_t piece : pieces) {
+      CAPTURE(piece, body.size());
+      test::TempDir mem, streamed;
+      auto want = unpack(body, mem.path());
+      auto got = unpack_pieces(body, streamed.path(), piece);
+      REQUIRE(want);
+      REQUIRE(got);
+      CHECK(file_list(*got) == file_list(*want));
+      CHECK(test::read_file(streamed.path() + "/1") == test::read_file(mem.path() + "/1"));
+    }
+  }
+  test::TempDir outside;
+  for (auto& c : hostile_cases(outside.path())) {
+    for (size_t piece : pieces) {
+      if (piece == 1 && c.body.size() > (64u << 10)) continue;  // a byte per pull: slow, and covered by 7
+      CAPTURE(c.name, piece);
+      test::TempDir t;
+      auto idx = unpack_pieces(c.body, t.path(), piece, c.limits);
+      REQUIRE_FALSE(idx);
+      INFO(idx.error().message);
+      CHECK(idx.error().code == c.code);
+      CHECK(idx.error().message.find(c.says) != std::string::npos);
+      CHECK_FALSE(fs::exists(outside.path() + "/x"));
+    }
+  }
+}
+
+TEST_CASE("tarball: a streamed body is checked against its integrity once it has ended") {
+  auto tgz = test::make_tgz({{"package/index.js", "1"}, {"package/package.json", "{}"}});
+  auto right = Integrity::parse(test::sri_sha512(tgz));
+  auto wrong = Integrity::parse(test::sri_sha512(test::make_tgz({{"package/index.js", "2"}})));
+  Bytes trailing = tgz;  // bytes after the gzip stream count toward the digest
+  trailing.push_back(0);
+  Bytes cut(tgz.begin(), tgz.begin() + static_cast<std::ptrdiff_t>(tgz.size() / 2));
+  struct Row {
+    const char* name;
+    const Bytes& body;
+    const Integrity* want;
+    size_t cut_at;
+    std::optional<Code> fails;  // nullopt: unpacks
+  };
+  for (auto& r : {Row{"the right digest", tgz, &*right, SIZE_MAX, std::nullopt},
+                  Row{"no digest to check", tgz, nullptr, SIZE_MAX, std::nullopt},
+                  Row{"another package's digest", tgz, &*wrong, SIZE_MAX, Code::TarballIntegrity},
+                  Row{"the right digest, one byte more", trailing, &*right, SIZE_MAX, Code::TarballIntegrity},
+                  Row{"a truncated body is reported by its digest, as from memory", cut, &*right, SIZE_MAX,
+                      Code::TarballIntegrity},
+                  Row{"a download cut off: the source's error", tgz, &*right, tgz.size() - 5, Code::FetchFailed},
+                  Row{"cut off in the header bytes", tgz, &*right, 1, Code::FetchFailed}}) {
+    CAPTURE(r.name);
+    test::TempDir t;
+    auto d = fs::Dir::open(t.path());
+    REQUIRE(d);
+    PieceSource src(r.body, 3, r.cut_at);
+    auto idx = unpack_tarball_stream(src, r.want, d->fd(), "left-pad@1.3.0", {});
+    CHECK(idx.has_value() == !r.fails);
+    if (r.fails) {
+      CHECK(idx.error().code == *r.fails);
+      CHECK(idx.error().message.find(*r.fails == Code::FetchFailed ? "evil@1.0.0" : "left-pad@1.3.0") != std::string::npos);
+    } else {
+      CHECK(file_list(*idx) == std::vector<std::string>{"index.js -", "package.json -"});
+      CHECK(src.pulled() == r.body.size());  // read to the end, digest or not
+    }
+  }
+}
+
 TEST_CASE("tarball: the declared-size checks come before any data is written") {
   test::TempDir t;
   auto idx = unpack(hostile::declares_8gb(), t.path(), {.whole_buffer_max = 0});

@@ -18,6 +18,7 @@
 #include "git_fetch.hpp"
 #include "passes.hpp"
 #include "tarball_prefetch.hpp"
+#include "tarball_stream.hpp"
 #include "tarn/linker/layout.hpp"
 #include "tarn/linker/patch.hpp"
 #include "tarn/store/packlist.hpp"
@@ -28,10 +29,13 @@ namespace tarn {
 namespace {
 
 struct LinkRun {
-  explicit LinkRun(InstallContext& c) : cx(c) {}
+  explicit LinkRun(InstallContext& c) : cx(c) {
+    if (cx.fetcher) streams.emplace(*cx.fetcher, *cx.store);
+  }
   InstallContext& cx;
   ErrorSink errs;
   tbb::task_group cold_tasks;
+  std::optional<TarballStreams> streams;  // after cold_tasks: joined before it goes
   std::mutex retry_mu;
   std::vector<const std::vector<size_t>*> retry;  // adopted downloads that failed
   int fd() const { return cx.root_fd->fd(); }
@@ -120,15 +124,29 @@ Error tarball_error(Error e) {
 // Queues one download; its body becomes a TBB task. The fetcher holds back new requests
 // while delivered-but-unextracted bodies exceed its pending-bytes cap, so the network
 // thread never waits on extraction.
+// A big body unpacks on its stream's thread as it arrives (tarball_stream.hpp); its
+// import then runs on TBB like any other.
+std::shared_ptr<StreamSink> stream_sink(LinkRun& run, const std::vector<size_t>& slots) {
+  const PlannedPackage& p = run.cx.plan.packages[slots.front()];
+  return run.streams->sink(p.store_key, p.meta->integrity, p.snapshot->key.str(),
+                           [&run, &slots](Result<Store::Package>&& stored) {
+                             auto s = std::make_shared<Result<Store::Package>>(std::move(stored));
+                             run.cold_tasks.run([&run, &slots, s] { import_stored(run, slots, *s); });
+                           });
+}
+
 void queue_download(LinkRun& run, const std::vector<size_t>& slots) {
   InstallContext& cx = run.cx;
   const PlannedPackage& first = cx.plan.packages[slots.front()];
   net::Request req{first.tarball_url.str(), cx.settings.authorization_for(first.tarball_url.str()),
                    first.snapshot->key.str()};
   req.progress = download_progress(cx.rep, first.snapshot->key.without_peers());
-  cx.fetcher->get(std::move(req), [&run, &slots](Result<net::Body>&& body) {
+  auto sink = stream_sink(run, slots);
+  req.sink = sink;
+  cx.fetcher->get(std::move(req), [&run, &slots, sink](Result<net::Body>&& body) {
     if (!body) return run.errs.add(tarball_error(body.error()));
     run.cx.rep.downloaded(run.cx.plan.packages[slots.front()].snapshot->key.without_peers());
+    if (sink->took()) return;
     run.cold_tasks.run([&run, &slots, b = std::make_shared<net::Body>(std::move(*body))] {
       size_t n = b->size();
       store_and_import(run, slots, *b);
@@ -188,6 +206,7 @@ void link_slots_and_warm(LinkRun& run) {
 void wait_cold(LinkRun& run) {
   if (run.cx.fetcher)
     while (!run.cx.fetcher->wait_idle_for(std::chrono::milliseconds(2))) run.cold_tasks.wait();
+  if (run.streams) run.streams->join();
   if (run.cx.prefetch) run.cx.prefetch->drain();
   run.cold_tasks.wait();
 }

@@ -6,6 +6,10 @@
 
 namespace tarn {
 
+TarballPrefetch::TarballPrefetch(InstallContext& cx) : cx_(cx) {
+  if (cx_.fetcher) streams_.emplace(*cx_.fetcher, *cx_.store);
+}
+
 TarballPrefetch::~TarballPrefetch() {
   try {
     drain();
@@ -24,13 +28,18 @@ void TarballPrefetch::pick(const PkgName& name, const resolve::PackageVersion& p
   started_.insert(key.rel());
   net::Request req{pv.tarball.str(), cx_.settings.authorization_for(pv.tarball.str()), what};
   req.progress = download_progress(cx_.rep, what);
+  auto sink = streams_->sink(key, *pv.integrity, what, [this, key](Result<Store::Package>&& stored) {
+    finished(key.rel(), stored.has_value());
+  });
+  req.sink = sink;
   // Failures only mark the key: the link pass downloads it again and reports every error.
-  cx_.fetcher->get(std::move(req), [this, key, want = *pv.integrity, what](Result<net::Body>&& body) {
+  cx_.fetcher->get(std::move(req), [this, key, want = *pv.integrity, what, sink](Result<net::Body>&& body) {
     if (!body) {
       tasks_.run([this, key] { finished(key.rel(), false); });
       return;
     }
     cx_.rep.downloaded(what);
+    if (sink->took()) return;
     tasks_.run([this, key, want, what, b = std::make_shared<net::Body>(std::move(*body))] {
       size_t n = b->size();
       auto stored = cx_.store->add(key, [&](int fd) { return unpack_tarball(*b, &want, fd, what); });
@@ -68,6 +77,7 @@ void TarballPrefetch::when_stored(const StoreKey& key, std::function<void(bool)>
 void TarballPrefetch::drain() {
   if (cx_.fetcher)
     while (!cx_.fetcher->wait_idle_for(std::chrono::milliseconds(2))) tasks_.wait();
+  if (streams_) streams_->join();
   tasks_.wait();
 }
 

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tarball_stream.hpp"
 #include "tarn/core/types.hpp"
 #include "tarn/store/store.hpp"
 
@@ -24,7 +25,7 @@ struct PackageVersion;
 
 class TarballPrefetch {
  public:
-  explicit TarballPrefetch(InstallContext& cx) : cx_(cx) {}
+  explicit TarballPrefetch(InstallContext& cx);
   ~TarballPrefetch();  // waits for every download and extraction it started
   TarballPrefetch(const TarballPrefetch&) = delete;
   TarballPrefetch& operator=(const TarballPrefetch&) = delete;
@@ -50,6 +51,7 @@ class TarballPrefetch {
 
   InstallContext& cx_;
   tbb::task_group tasks_;
+  std::optional<TarballStreams> streams_;  // after tasks_: joined before it goes
   std::set<std::string> started_;  // written on the resolving thread only
   std::mutex mu_;                   // guards entries_
   std::unordered_map<std::string, Entry> entries_;

@@ -153,6 +153,45 @@ bool is_verify_failure(error_code ec) {
          ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED;
 }
 
+// A response body collected whole, or, when the request's BodySink opens a 200, handed on
+// read by read: the read loop passes `data` to the sink and empties it after each read.
+struct SinkBody {
+  struct value_type {
+    std::vector<uint8_t> data;
+    BodySink* sink = nullptr;
+    unsigned attempt = 1;
+    bool streaming = false;
+  };
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(http::header<isRequest, Fields>& h, value_type& b) : b_(b) {
+      if constexpr (!isRequest) ok_ = h.result_int() == 200;
+    }
+    // Runs as body parsing starts: on the first read after the header.
+    void init(const boost::optional<uint64_t>& length, error_code& ec) {
+      ec = {};
+      std::optional<uint64_t> n;
+      if (length) n = *length;
+      b_.streaming = ok_ && b_.sink && b_.sink->open(b_.attempt, n);
+      // The body cap has already refused a Content-Length over it.
+      if (!b_.streaming && length) b_.data.reserve(static_cast<size_t>(*length));
+    }
+    template <class Buffers>
+    size_t put(const Buffers& buffers, error_code& ec) {
+      ec = {};
+      size_t n = asio::buffer_size(buffers), len = b_.data.size();
+      b_.data.resize(len + n);
+      return asio::buffer_copy(asio::buffer(b_.data.data() + len, n), buffers);
+    }
+    void finish(error_code& ec) { ec = {}; }
+
+   private:
+    value_type& b_;
+    bool ok_ = false;  // only a 200's body is offered to the sink
+  };
+};
+
 struct Job {
   Request req;
   ResponseCallback done;  // emptied by the one call
@@ -193,6 +232,7 @@ struct Outcome {
   std::optional<ms> retry_after;
   std::optional<Error> fatal;  // not worth another attempt (a bad redirect)
   bool announced = false;      // the request's Progress was told of this response
+  bool streamed = false;       // the body went to the request's BodySink
   const ProxyRoute* via = nullptr;
   unsigned proxy_status = 0;  // a proxy refused the CONNECT with this status
   long verify_result = X509_V_OK;
@@ -554,13 +594,16 @@ struct Fetcher::Impl {
     c.lowest().expires_after(opts.fetch_timeout);
     co_await http::async_write(s, req, on_error);
     if (o.ec) co_return;
-    http::response_parser<http::vector_body<uint8_t>> p;
+    http::response_parser<SinkBody> p;
+    p.get().body().sink = job.req.sink.get();
+    p.get().body().attempt = at.number;
     // A Content-Length over the cap fails while the header is parsed; any other body as
     // soon as it crosses the cap.
     if (uint64_t cap = body_cap(job, opts)) p.body_limit(cap);
     else p.body_limit(boost::none);
     c.lowest().expires_after(opts.fetch_timeout);
     co_await http::async_read_header(s, c.buffer, p, on_error);
+    o.streamed = p.get().body().streaming;
     if (o.ec) co_return;
     o.header_seen = true;
     // A redirect is not the attempt's response: the request it leads to is.
@@ -569,14 +612,10 @@ struct Fetcher::Impl {
     if (auto n = p.content_length()) length = *n;
     bool track = !redirect && announce(at, length);
     o.announced = !redirect;
-    // A deadline per read, not one for the body: a big tarball on a slow link goes on
-    // as long as bytes flow.
-    while (!p.is_done()) {
-      c.lowest().expires_after(opts.fetch_timeout);
-      co_await http::async_read_some(s, c.buffer, p, on_error);
-      if (o.ec) co_return;
-      if (track) at.progress->received(p.get().body().size());
-    }
+    co_await read_body(s, c, p, track ? at.progress : nullptr, o);
+    // The reader's init (so the sink's open) runs when the first body bytes are parsed.
+    o.streamed = p.get().body().streaming;
+    if (o.ec) co_return;
     c.lowest().expires_never();
     auto res = p.release();
     o.keep_alive = res.keep_alive();
@@ -592,7 +631,32 @@ struct Fetcher::Impl {
     o.response.etag = field(http::field::etag);
     o.response.last_modified = field(http::field::last_modified);
     o.response.content_type = field(http::field::content_type);
-    o.response.body = std::move(res.body());
+    o.response.body = std::move(res.body().data);
+  }
+
+  // A deadline per read, not one for the body: a big tarball on a slow link goes on as
+  // long as bytes flow. A streamed body waits for room under the pending-bytes cap before
+  // each read, so a consumer slower than the network holds at most the cap.
+  template <class Stream>
+  awaitable<void> read_body(Stream& s, Conn& c, http::response_parser<SinkBody>& p, const Progress* progress,
+                            Outcome& o) {
+    auto on_error = asio::redirect_error(use_awaitable, o.ec);
+    SinkBody::value_type& b = p.get().body();
+    uint64_t passed = 0;
+    while (!p.is_done()) {
+      if (b.streaming) co_await wait_for_room();
+      c.lowest().expires_after(opts.fetch_timeout);
+      co_await http::async_read_some(s, c.buffer, p, on_error);
+      if (o.ec) co_return;
+      if (b.streaming && !b.data.empty()) {
+        passed += b.data.size();
+        bytes += b.data.size();
+        pending_bytes += b.data.size();
+        b.sink->write(b.data);
+        b.data.clear();
+      }
+      if (progress) progress->received(passed + b.data.size());
+    }
   }
 
   // One request on this worker's connection, reused when it is open to the same origin.
@@ -665,8 +729,10 @@ struct Fetcher::Impl {
         co_return;
       }
       Outcome o = co_await follow(c, job, *u, failures + 1);
+      bool answered = !closing && !o.ec && (o.status == 200 || (o.status == 304 && job.accept_304));
+      if (o.streamed) job.req.sink->close(answered);
       if (closing) break;
-      if (!o.ec && (o.status == 200 || (o.status == 304 && job.accept_304))) {
+      if (answered) {
         co_await deliver(job, std::move(o.response));
         co_return;
       }
@@ -698,7 +764,7 @@ struct Fetcher::Impl {
   }
 
   awaitable<void> deliver(Job& job, Response response) {
-    co_await wait_for_room();
+    if (!response.body.empty()) co_await wait_for_room();
     if (closing) {
       finish(job, cancelled(job));
       co_return;

@@ -32,14 +32,19 @@ static const EVP_MD* md_for(Integrity::Algo a) {
   return EVP_sha512();
 }
 
-Result<void> verify_integrity(std::span<const uint8_t> data, const Integrity& expected, std::string_view what) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, md_for(expected.algo()), nullptr);
+static Result<void> integrity_result(const unsigned char* md, unsigned len, const Integrity& expected,
+                                     std::string_view what) {
   if (len == expected.digest().size() && std::memcmp(md, expected.digest().data(), len) == 0) return {};
   return Error::failed(Code::TarballIntegrity,
                        "failed to verify " + std::string(what) + ": expected " + expected.str() + ", got " +
                            std::string(expected.algo_name()) + "-" + Integrity::to_base64(md, len));
+}
+
+Result<void> verify_integrity(std::span<const uint8_t> data, const Integrity& expected, std::string_view what) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, md_for(expected.algo()), nullptr);
+  return integrity_result(md, len, expected, what);
 }
 
 Integrity compute_sha512(std::span<const uint8_t> data) {
@@ -80,16 +85,38 @@ std::string quoted(std::string_view raw) {
   return q;
 }
 
-bool is_gzip(std::span<const uint8_t> b) { return b.size() >= 2 && b[0] == 0x1f && b[1] == 0x8b; }
+// A body already in memory, handed over in one piece.
+class SpanSource final : public ByteSource {
+ public:
+  explicit SpanSource(std::span<const uint8_t> b) : body_(b) {}
+  Result<std::span<const uint8_t>> next() override {
+    if (given_) return std::span<const uint8_t>();
+    given_ = true;
+    return body_;
+  }
+  std::optional<std::span<const uint8_t>> whole() const override { return body_; }
+
+ private:
+  std::span<const uint8_t> body_;
+  bool given_ = false;
+};
 
 // Where libarchive's tar reader gets its bytes: a plain tar or a small gzip inflated whole,
-// handed over in one piece; or a gzip body inflated kChunk at a time, the tar never whole.
+// handed over in one piece; or a gzip body inflated kChunk at a time as its pieces come
+// from the source (a download in progress, or memory), the tar never whole. With an
+// expected integrity, every body byte goes through the digest as it is pulled.
 class TarSource {
  public:
-  TarSource(std::span<const uint8_t> body, std::string_view what, const UnpackLimits& lim)
-      : body_(body),
+  TarSource(ByteSource& in, const Integrity* expected, std::string_view what, const UnpackLimits& lim)
+      : in_(in),
         what_(what),
-        cap_(sat_add(sat_add(lim.max_unpacked, sat_mul(kHeaderSlack, lim.max_entries)), kMaxTrailing)) {}
+        cap_(sat_add(sat_add(lim.max_unpacked, sat_mul(kHeaderSlack, lim.max_entries)), kMaxTrailing)) {
+    if (expected) {
+      expected_ = expected;
+      md_.reset(EVP_MD_CTX_new());
+      if (md_) EVP_DigestInit_ex(md_.get(), md_for(expected->algo()), nullptr);
+    }
+  }
   ~TarSource() {
     if (streaming_) inflateEnd(&zs_);
   }
@@ -99,34 +126,79 @@ class TarSource {
   Result<void> open(uint64_t whole_buffer_max);
   la_ssize_t read(struct archive* a, const void** out);
   Result<void> finish();
-  std::span<const uint8_t> body() const { return body_; }
+  // Pulls the rest of the body, then compares its digest with the expected integrity.
+  Result<void> verify();
+  std::string_view head() const { return head_; }
+  bool gzip() const { return gzip_; }
   std::optional<Error> error;  // why read() failed, if it did
 
  private:
-  bool try_whole(uint64_t max);
+  Result<bool> pull();
+  bool try_whole(std::span<const uint8_t> body, uint64_t max);
   Result<size_t> inflate_some();
-  bool next_is_member() const;
+  Result<bool> next_is_member();
+  la_ssize_t fail(struct archive* a, Error e);
 
-  std::span<const uint8_t> body_;
+  struct FreeMd {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  ByteSource& in_;
   std::string_view what_;
   uint64_t cap_;
-  std::vector<uint8_t> buf_;  // the whole tar (small bodies) or one chunk (streaming)
+  const Integrity* expected_ = nullptr;
+  std::unique_ptr<EVP_MD_CTX, FreeMd> md_;
+  std::span<const uint8_t> chunk_;  // the source's current piece, not yet consumed
+  std::string head_;                // the body's first bytes, for error messages
+  std::vector<uint8_t> carry_;      // the first pieces, when the first was under 2 bytes
+  std::vector<uint8_t> buf_;        // the whole tar (small bodies) or one chunk (streaming)
   std::span<const uint8_t> whole_;
-  bool given_ = false, streaming_ = false, ended_ = false;
-  size_t fed_ = 0;  // body bytes handed to zlib
+  bool given_ = false, streaming_ = false, raw_ = false, ended_ = false, in_ended_ = false, gzip_ = false;
   uint64_t total_ = 0;
   z_stream zs_{};
 };
 
+// The source's next piece into chunk_ (through the digest); false at the body's end.
+Result<bool> TarSource::pull() {
+  if (in_ended_) return false;
+  auto next = in_.next();
+  if (!next) return next.error();
+  chunk_ = *next;
+  if (chunk_.empty()) {
+    in_ended_ = true;
+    return false;
+  }
+  if (md_) EVP_DigestUpdate(md_.get(), chunk_.data(), chunk_.size());
+  if (head_.size() < 60)
+    head_.append(reinterpret_cast<const char*>(chunk_.data()), std::min(chunk_.size(), 60 - head_.size()));
+  return true;
+}
+
 Result<void> TarSource::open(uint64_t whole_buffer_max) {
-  if (body_.empty()) return extract_error(what_, "the response body is empty");
-  if (!is_gzip(body_)) {
-    whole_ = body_;
+  if (auto first = pull(); !first) return first.error();
+  // Two bytes tell gzip from tar; a network read may bring fewer.
+  if (chunk_.size() < 2 && !in_ended_) {
+    carry_.assign(chunk_.begin(), chunk_.end());
+    while (carry_.size() < 2) {
+      auto more = pull();
+      if (!more) return more.error();
+      if (!*more) break;
+      carry_.insert(carry_.end(), chunk_.begin(), chunk_.end());
+    }
+    chunk_ = carry_;
+  }
+  if (head_.empty()) return extract_error(what_, "the response body is empty");
+  gzip_ = head_.size() >= 2 && uint8_t(head_[0]) == 0x1f && uint8_t(head_[1]) == 0x8b;
+  auto whole = in_.whole();
+  if (!gzip_) {
+    if (whole) whole_ = *whole;
+    else raw_ = true;
     return {};
   }
-  if (try_whole(whole_buffer_max)) return {};
+  if (whole && try_whole(*whole, whole_buffer_max)) return {};
   if (inflateInit2(&zs_, 15 + 16) != Z_OK) return extract_error(what_, "zlib cannot start");
   streaming_ = true;
+  zs_.next_in = const_cast<Bytef*>(chunk_.data());
+  zs_.avail_in = static_cast<uInt>(std::min<size_t>(chunk_.size(), UINT_MAX));
   buf_.resize(kChunk);
   return {};
 }
@@ -136,13 +208,13 @@ Result<void> TarSource::open(uint64_t whole_buffer_max) {
 // needs the output size up front. The gzip trailer's ISIZE gives it (mod 2^32) and may lie,
 // so it is believed only up to `max` and 64x the body (npm tarballs measure 3-9x), and any
 // mismatch streams instead: memory stays bounded whatever the trailer says.
-bool TarSource::try_whole(uint64_t max) {
-  size_t n = body_.size();
+bool TarSource::try_whole(std::span<const uint8_t> body, uint64_t max) {
+  size_t n = body.size();
   if (n < 18) return false;
   // FHCRC: libdeflate skips the header's CRC16 where zlib (so Node, so pnpm) checks it; let
   // zlib read such a body so a bad header fails whatever the body's size.
-  if (body_[3] & 0x02) return false;
-  uint64_t isize = body_[n - 4] | (body_[n - 3] << 8) | (body_[n - 2] << 16) | (uint64_t{body_[n - 1]} << 24);
+  if (body[3] & 0x02) return false;
+  uint64_t isize = body[n - 4] | (body[n - 3] << 8) | (body[n - 2] << 16) | (uint64_t{body[n - 1]} << 24);
   if (isize == 0 || isize > max || isize > 64 * uint64_t{n} || isize > cap_) return false;
   // One decompressor per thread, freed when the thread ends (threads come and go in tests
   // and in a caller's own pools; a raw pointer leaked one per thread).
@@ -154,7 +226,7 @@ bool TarSource::try_whole(uint64_t max) {
   if (!d) return false;
   buf_.resize(isize);
   size_t in_used = 0, out_len = 0;
-  auto rc = libdeflate_gzip_decompress_ex(d, body_.data(), n, buf_.data(), buf_.size(), &in_used, &out_len);
+  auto rc = libdeflate_gzip_decompress_ex(d, body.data(), n, buf_.data(), buf_.size(), &in_used, &out_len);
   if (rc != LIBDEFLATE_SUCCESS || in_used != n || out_len != isize) {
     std::vector<uint8_t>().swap(buf_);
     return false;
@@ -163,7 +235,24 @@ bool TarSource::try_whole(uint64_t max) {
   return true;
 }
 
+la_ssize_t TarSource::fail(struct archive* a, Error e) {
+  error = std::move(e);
+  archive_set_error(a, EIO, "%s", error->message.c_str());
+  return -1;
+}
+
 la_ssize_t TarSource::read(struct archive* a, const void** out) {
+  if (raw_) {  // a plain tar, piece by piece as it arrives
+    if (chunk_.empty()) {
+      auto more = pull();
+      if (!more) return fail(a, more.error());
+      if (!*more) return 0;
+    }
+    if ((total_ += chunk_.size()) > cap_)
+      return fail(a, too_large(what_, "it is more than " + std::to_string(cap_) + " bytes"));
+    *out = chunk_.data();
+    return static_cast<la_ssize_t>(std::exchange(chunk_, {}).size());
+  }
   if (!streaming_) {
     if (given_) return 0;
     given_ = true;
@@ -171,20 +260,20 @@ la_ssize_t TarSource::read(struct archive* a, const void** out) {
     return static_cast<la_ssize_t>(whole_.size());
   }
   auto n = inflate_some();
-  if (!n) {
-    error = n.error();
-    archive_set_error(a, EIO, "%s", n.error().message.c_str());
-    return -1;
-  }
+  if (!n) return fail(a, n.error());
   *out = buf_.data();
   return static_cast<la_ssize_t>(*n);
 }
 
 // Node's gunzip (so pnpm) reads on into a following gzip member and ignores trailing bytes
 // that do not start one.
-bool TarSource::next_is_member() const {
+Result<bool> TarSource::next_is_member() {
   if (zs_.avail_in > 0) return zs_.next_in[0] == 0x1f;
-  return fed_ < body_.size() && body_[fed_] == 0x1f;
+  auto more = pull();
+  if (!more) return more.error();
+  zs_.next_in = const_cast<Bytef*>(chunk_.data());
+  zs_.avail_in = static_cast<uInt>(chunk_.size());
+  return *more && chunk_[0] == 0x1f;
 }
 
 // Fills buf_ with the next inflated bytes; 0 at the end of the gzip stream.
@@ -192,20 +281,20 @@ Result<size_t> TarSource::inflate_some() {
   zs_.next_out = buf_.data();
   zs_.avail_out = static_cast<uInt>(buf_.size());
   while (zs_.avail_out > 0 && !ended_) {
-    if (zs_.avail_in == 0 && fed_ < body_.size()) {
-      size_t n = std::min<size_t>(body_.size() - fed_, size_t{1} << 30);
-      zs_.next_in = const_cast<Bytef*>(body_.data() + fed_);
-      zs_.avail_in = static_cast<uInt>(n);
-      fed_ += n;
+    if (zs_.avail_in == 0 && !in_ended_) {
+      auto more = pull();
+      if (!more) return more.error();
+      // Source pieces are network reads or a body under the 1 GiB cap: they fit a uInt.
+      zs_.next_in = const_cast<Bytef*>(chunk_.data());
+      zs_.avail_in = static_cast<uInt>(std::min<size_t>(chunk_.size(), UINT_MAX));
     }
     int rc = inflate(&zs_, Z_NO_FLUSH);
     if (rc == Z_STREAM_END) {
-      if (next_is_member()) {
-        inflateReset(&zs_);
-      } else {
-        ended_ = true;
-      }
-    } else if (rc == Z_BUF_ERROR && zs_.avail_in == 0 && fed_ == body_.size()) {
+      auto member = next_is_member();
+      if (!member) return member.error();
+      if (*member) inflateReset(&zs_);
+      else ended_ = true;
+    } else if (rc == Z_BUF_ERROR && zs_.avail_in == 0 && in_ended_) {
       return extract_error(what_, "the gzip data ends too early (a truncated download?)");
     } else if (rc != Z_OK) {
       return extract_error(what_, std::string("the gzip data is corrupt: ") + (zs_.msg ? zs_.msg : "inflate failed"));
@@ -234,17 +323,28 @@ Result<void> TarSource::finish() {
   }
 }
 
+Result<void> TarSource::verify() {
+  for (;;) {
+    auto more = pull();
+    if (!more) return more.error();
+    if (!*more) break;
+  }
+  if (!expected_) return {};
+  if (!md_) return Error::failed(Code::TarballIntegrity, "failed to verify " + std::string(what_) + ": no digest");
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(md_.get(), md, &len);
+  return integrity_result(md, len, *expected_, what_);
+}
+
 la_ssize_t read_cb(struct archive* a, void* src, const void** out) { return static_cast<TarSource*>(src)->read(a, out); }
 
 // Why libarchive stopped: our inflater's error if it raised one, else libarchive's, made
 // readable for the commonest case, an HTML page or JSON error served instead of a tarball.
 Error archive_failure(struct archive* a, const TarSource& src, std::string_view what, bool before_first_entry) {
   if (src.error) return *src.error;
-  auto body = src.body();
-  if (before_first_entry && !is_gzip(body)) {
-    std::string_view head(reinterpret_cast<const char*>(body.data()), std::min<size_t>(body.size(), 60));
-    return extract_error(what, "the body is neither gzip nor tar; it starts with " + quoted(head));
-  }
+  if (before_first_entry && !src.gzip())
+    return extract_error(what, "the body is neither gzip nor tar; it starts with " + quoted(src.head()));
   const char* why = archive_error_string(a);
   return extract_error(what, why ? printable(why) : "corrupt tar data");
 }
@@ -485,9 +585,9 @@ Result<void> Extractor::write_blob(const std::string& blob, uint64_t size, bool 
 
 }  // namespace
 
-Result<PackageIndex> extract_tar(std::span<const uint8_t> body, int dest, std::string_view what,
-                                 const UnpackLimits& limits) {
-  TarSource src(body, what, limits);
+namespace {
+
+Result<PackageIndex> extract_from(TarSource& src, int dest, std::string_view what, const UnpackLimits& limits) {
   if (auto r = src.open(limits.whole_buffer_max); !r) return r.error();
   std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_read_new(), archive_read_free);
   archive_read_support_format_tar(a.get());
@@ -497,6 +597,15 @@ Result<PackageIndex> extract_tar(std::span<const uint8_t> body, int dest, std::s
   return Extractor(a.get(), src, dest, what, limits).run();
 }
 
+}  // namespace
+
+Result<PackageIndex> extract_tar(std::span<const uint8_t> body, int dest, std::string_view what,
+                                 const UnpackLimits& limits) {
+  SpanSource in(body);
+  TarSource src(in, nullptr, what, limits);
+  return extract_from(src, dest, what, limits);
+}
+
 Result<PackageIndex> unpack_tarball(std::span<const uint8_t> tgz, const Integrity* expected, int dest,
                                     std::string_view what, const UnpackLimits& limits) {
   if (expected) {
@@ -504,6 +613,17 @@ Result<PackageIndex> unpack_tarball(std::span<const uint8_t> tgz, const Integrit
     if (!v) return v.error();
   }
   return extract_tar(tgz, dest, what, limits);
+}
+
+// A body that is not the one the lockfile names is reported as such, whatever unpacking
+// it did first (the in-memory path verifies before it unpacks); a cut-off download as
+// the source's error. Either way the staging directory is the caller's to discard.
+Result<PackageIndex> unpack_tarball_stream(ByteSource& in, const Integrity* expected, int dest, std::string_view what,
+                                           const UnpackLimits& limits) {
+  TarSource src(in, expected, what, limits);
+  auto index = extract_from(src, dest, what, limits);
+  if (auto v = src.verify(); !v) return v.error();
+  return index;
 }
 
 }  // namespace tarn

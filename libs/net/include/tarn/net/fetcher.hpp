@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,24 @@ struct Progress {
   std::function<void(uint64_t received)> received;
 };
 
+// Takes a body as it arrives instead of collecting it, so a big tarball inflates and
+// unpacks while it downloads and memory does not grow with the body. Every call runs on
+// the network thread between reads: keep each short, and never wait in one.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // Attempt `attempt` got a 200 with this Content-Length (nullopt: chunked). True takes
+  // the attempt's body through write(); false collects it into the Response as usual.
+  virtual bool open(unsigned attempt, std::optional<uint64_t> size) = 0;
+  // The body's next bytes, in order. Their size counts toward the fetcher's pending
+  // bytes until the consumer hands it to Fetcher::release(); reading waits while the
+  // cap is held, which is what bounds a stream's memory.
+  virtual void write(std::span<const uint8_t> bytes) = 0;
+  // The opened body ended: whole (true), or cut off (false; a retry may open() again).
+  // The request's callback follows the last close(), with an empty body on success.
+  virtual void close(bool whole) = 0;
+};
+
 struct Request {
   Request() = default;
   Request(std::string u, std::optional<std::string> auth, std::string w,
@@ -44,6 +63,8 @@ struct Request {
   std::shared_ptr<const Progress> progress = nullptr;
   // Served before every queued request that is not: what a caller is blocked on.
   bool urgent = false;
+  // Offered each attempt's 200 body as it arrives; optional.
+  std::shared_ptr<BodySink> sink = nullptr;
 };
 
 using Body = std::vector<uint8_t>;

@@ -1,6 +1,7 @@
 #pragma once
 // Verify a downloaded package tarball, inflate it and unpack it into a store staging dir.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -38,8 +39,27 @@ Integrity compute_sha512(std::span<const uint8_t> data);
 Result<PackageIndex> extract_tar(std::span<const uint8_t> body, int dest_dirfd, std::string_view what,
                                  const UnpackLimits& limits = {});
 
+// Where a streamed body's bytes come from, pulled by the unpacker as it needs them.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // The next piece of the body, valid until the next call; empty at its end. An error
+  // when the body was cut off: then every later call fails too.
+  virtual Result<std::span<const uint8_t>> next() = 0;
+  // The whole body when it is already in memory (inflated in one buffer when small).
+  virtual std::optional<std::span<const uint8_t>> whole() const { return std::nullopt; }
+};
+
 // verify + extract.
 Result<PackageIndex> unpack_tarball(std::span<const uint8_t> tgz, const Integrity* expected, int dest_dirfd,
                                     std::string_view what, const UnpackLimits& limits = {});
+
+// verify + extract, reading the body piece by piece as `in` yields it (a download in
+// progress): inflated and unpacked as it arrives, never held whole, with the integrity
+// computed on the way and checked once the body has ended. An index comes back only for
+// a body that matches `expected`; whatever a failed one wrote into dest_dirfd is the
+// caller's to discard (Store::add aborts its staging directory).
+Result<PackageIndex> unpack_tarball_stream(ByteSource& in, const Integrity* expected, int dest_dirfd,
+                                           std::string_view what, const UnpackLimits& limits = {});
 
 }  // namespace tarn
