@@ -673,6 +673,28 @@ TEST_CASE("a damaged store entry is fetched again, the install is whole and the 
   }
 }
 
+// The extractor sets a blob's mode through O_CREAT alone when the umask leaves it alone
+// (fs::umask_keeps), and Store::commit trusts it without a stat: under a umask that
+// strips bits, every blob must still be 0644, or 0755 for a bin.
+TEST_CASE("store blobs are 0644, or 0755 for bins, whatever the umask") {
+  for (const char* mask : {"022", "077", "002"}) {
+    CAPTURE(mask);
+    World w;
+    auto r = run_shell(std::string("umask ") + mask + " && '" TARN_BINARY "' install --frozen-lockfile --store-dir '" +
+                           w.store + "' --reporter=append-only",
+                       w.project);
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    std::string alpha = store_entry(w, "alpha@1.0.0"), beta = store_entry(w, "beta@1.0.0");
+    // alpha: 0 package.json, 1 bin/alpha.js (a bin, 0644 in its tarball), 2 README.md
+    CHECK((stat_of(alpha + "/0").st_mode & 07777) == 0644);
+    CHECK((stat_of(alpha + "/1").st_mode & 07777) == 0755);
+    CHECK((stat_of(alpha + "/2").st_mode & 07777) == 0644);
+    CHECK((stat_of(beta + "/1").st_mode & 07777) == 0644);
+    CHECK(layout_listing(w.project) == sorted(kExpected));
+  }
+}
+
 TEST_CASE("staging left by a killed install is removed by the next one, a live process's is kept") {
   World w;
   REQUIRE(w.install().status == 0);

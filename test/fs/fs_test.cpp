@@ -50,3 +50,12 @@ TEST_CASE("dirfd-relative writes, links and symlinks") {
   REQUIRE_FALSE(missing);
   CHECK(missing.error().is_not_found());
 }
+
+TEST_CASE("umask_keeps: a mode the process's umask leaves alone needs no fchmod") {
+  mode_t mask = ::umask(022);  // read it (this test runs before any thread creates files)
+  ::umask(mask);
+  for (mode_t mode : {mode_t(0644), mode_t(0755), mode_t(0666), mode_t(0777), mode_t(0600), mode_t(0)}) {
+    CAPTURE(mode, mask);
+    CHECK(tarn::fs::umask_keeps(mode) == ((mode & mask) == 0));
+  }
+}

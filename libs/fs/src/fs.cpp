@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <atomic>
+#include <charconv>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -106,6 +108,21 @@ int write_file_at(int dirfd, const char* rel, const void* data, size_t n, mode_t
     return e;
   }
   return ::close(fd) == 0 ? 0 : errno;
+}
+
+bool umask_keeps(mode_t mode) {
+  static const std::optional<mode_t> mask = []() -> std::optional<mode_t> {
+    auto text = read_file_at(AT_FDCWD, "/proc/self/status");
+    if (!text) return std::nullopt;
+    size_t at = text->find("\nUmask:\t");
+    if (at == std::string::npos) return std::nullopt;
+    unsigned long v = 0;
+    const char* begin = text->data() + at + 8;
+    auto [end, err] = std::from_chars(begin, text->data() + text->size(), v, 8);
+    if (err != std::errc() || end == begin) return std::nullopt;
+    return static_cast<mode_t>(v);
+  }();
+  return mask && (mode & *mask) == 0;
 }
 
 int add_exec_bits_at(int dirfd, const char* rel) {

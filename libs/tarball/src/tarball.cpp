@@ -441,7 +441,7 @@ class Extractor {
   Result<void> check_size(struct archive_entry* ent, std::string_view raw);
   Result<void> check_link(struct archive_entry* ent, std::string_view raw);
   Result<void> store_file(struct archive_entry* ent, std::string_view raw);
-  Result<void> write_blob(const std::string& blob, uint64_t size, bool exec, std::string_view raw,
+  Result<void> write_blob(const std::string& blob, uint64_t size, bool exec, bool fresh, std::string_view raw,
                           std::optional<uint32_t>& crc);
 
   struct archive* a_;
@@ -534,8 +534,10 @@ Result<void> Extractor::store_file(struct archive_entry* ent, std::string_view r
     idx_.entries[entry_of_file_[it->second]].exec = exec;  // a repeated entry: the last one wins, as with tar
   }
   la_int64_t size = archive_entry_size(ent);
-  return write_blob(PackageIndex::blob_name(it->second), size < 0 ? 0 : static_cast<uint64_t>(size), exec, raw,
-                    idx_.entries[entry_of_file_[it->second]].crc);
+  PackageIndex::Entry& e = idx_.entries[entry_of_file_[it->second]];
+  e.size = size < 0 ? 0 : static_cast<uint64_t>(size);
+  e.as_written = true;
+  return write_blob(PackageIndex::blob_name(it->second), e.size, exec, fresh, raw, e.crc);
 }
 
 // CRC-32 over `n` zero bytes (a sparse entry's holes read back as zeros).
@@ -549,8 +551,8 @@ uint32_t crc_zeros(uint32_t crc, uint64_t n) {
 // The entry's data blocks point into the inflated chunk; each goes straight to the blob,
 // and through the CRC-32 that `tarn store status` compares node_modules against (blocks
 // come in order; one that does not leaves the CRC for Store::commit to read back).
-Result<void> Extractor::write_blob(const std::string& blob, uint64_t size, bool exec, std::string_view raw,
-                                   std::optional<uint32_t>& crc) {
+Result<void> Extractor::write_blob(const std::string& blob, uint64_t size, bool exec, bool fresh,
+                                   std::string_view raw, std::optional<uint32_t>& crc) {
   mode_t mode = exec ? 0755 : 0644;
   // A write that fails is the disk's fault (ENOSPC, EIO, EROFS), not the tarball's.
   auto write_error = [&](int e) {
@@ -576,9 +578,10 @@ Result<void> Extractor::write_blob(const std::string& blob, uint64_t size, bool 
   }
   if (rc != ARCHIVE_EOF) return archive_failure(a_, src_, what_, false);
   crc = in_order ? std::optional<uint32_t>(crc_zeros(sum, size - end)) : std::nullopt;
-  // A sparse entry may end in a hole; O_CREAT's mode is filtered by the umask.
+  // A sparse entry may end in a hole. O_CREAT's mode went through the umask, and a blob
+  // that existed (a repeated entry) kept its old mode: both are set right here.
   if (end < size && ::ftruncate(f.fd, static_cast<off_t>(size)) != 0) return write_error(errno);
-  if (::fchmod(f.fd, mode) != 0) return write_error(errno);
+  if ((!fresh || !fs::umask_keeps(mode)) && ::fchmod(f.fd, mode) != 0) return write_error(errno);
   if (int e = f.close()) return write_error(e);
   return {};
 }

@@ -41,6 +41,10 @@ int symlink_at(const char* target, int dirfd, const char* rel);
 int write_file_at(int dirfd, const char* rel, const void* data, size_t n, mode_t mode);
 // chmod a+x on top of the current mode (pnpm's fixBin).
 int add_exec_bits_at(int dirfd, const char* rel);
+// Whether the process's umask leaves `mode` alone, so a file created with it has it
+// without an fchmod. The umask is read once, from /proc/self/status (umask(2) cannot be
+// read without setting it, a race with threads creating files); unknown: false.
+bool umask_keeps(mode_t mode);
 
 Result<std::string> read_file(const std::string& path);
 // `shown_as` names the file in errors (default: `rel`).
