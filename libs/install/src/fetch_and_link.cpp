@@ -101,8 +101,8 @@ Result<void> import_directory(LinkRun& run, size_t i) {
   return import_slot(run, i, src->fd(), index, &sources);
 }
 
-// Extracts one downloaded tarball into the store and imports it into every slot it fills.
-// Imports a package just added to the store into every slot it fills.
+// Imports a package just added to the store into every slot it fills, or keeps it for
+// directories_made() when the slots' directories do not exist yet.
 void import_stored(LinkRun& run, const std::vector<size_t>& slots, Result<Store::Package>&& stored) {
   if (!stored) return run.errs.add(stored.error());
   {
@@ -137,9 +137,6 @@ Error tarball_error(Error e) {
   return e;
 }
 
-// Queues one download; its body becomes a TBB task. The fetcher holds back new requests
-// while delivered-but-unextracted bodies exceed its pending-bytes cap, so the network
-// thread never waits on extraction.
 // A big body unpacks on its stream's thread as it arrives (tarball_stream.hpp); its
 // import then runs on TBB like any other.
 std::shared_ptr<StreamSink> stream_sink(LinkRun& run, const std::vector<size_t>& slots) {
@@ -151,6 +148,9 @@ std::shared_ptr<StreamSink> stream_sink(LinkRun& run, const std::vector<size_t>&
                            });
 }
 
+// Queues one download; a body collected whole becomes a TBB task. The fetcher holds back
+// new requests while delivered-but-unextracted bytes exceed its pending-bytes cap, so
+// the network thread never waits on extraction.
 void queue_download(LinkRun& run, const std::vector<size_t>& slots) {
   InstallContext& cx = run.cx;
   const PlannedPackage& first = cx.plan.packages[slots.front()];
