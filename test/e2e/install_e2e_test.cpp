@@ -352,7 +352,14 @@ TEST_CASE("hostile tarballs are refused under a 256 MB address-space limit: exit
       if (auto at = r.output.find("peak-rss-kb "); at != std::string::npos) {
         long kb = std::stol(r.output.substr(at + 12));
         CAPTURE(c.name);
-        CHECK(kb < 128 * 1024);  // measured ~16 MB for every case; the bomb's tar alone is 1.5 GiB
+        // Measured ~16 MB for every case; the bomb's tar alone is 1.5 GiB. Under ASan every
+        // case starts at ~124 MB (shadow memory, quarantine), and the streamed bomb's thread
+        // adds its fake stack: 133 MB.
+#ifdef TARN_SANITIZED
+        CHECK(kb < 256 * 1024);
+#else
+        CHECK(kb < 128 * 1024);
+#endif
       }
     }
   }
