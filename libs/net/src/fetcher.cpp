@@ -603,7 +603,6 @@ struct Fetcher::Impl {
     else p.body_limit(boost::none);
     c.lowest().expires_after(opts.fetch_timeout);
     co_await http::async_read_header(s, c.buffer, p, on_error);
-    o.streamed = p.get().body().streaming;
     if (o.ec) co_return;
     o.header_seen = true;
     // A redirect is not the attempt's response: the request it leads to is.

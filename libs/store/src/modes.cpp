@@ -94,17 +94,17 @@ Result<void> finalize_blobs(int staging_fd, PackageIndex& index, std::string_vie
   auto fail = [&](const std::string& blob, int err) {
     return Error::failed(Code::StoreWrite, "failed to finalize " + std::string(staging_path) + "/" + blob + ": " + fs::errno_text(err));
   };
-  std::vector<bool> exec_written;
-  for (auto* e : by_ordinal) exec_written.push_back(e->exec);
-  for (size_t ordinal : declared_bins(staging_fd, files)) by_ordinal[ordinal]->exec = true;
+  for (size_t ordinal : declared_bins(staging_fd, files)) {
+    PackageIndex::Entry& e = *by_ordinal[ordinal];
+    // A blob whose writer vouched for its mode changes only when it becomes a bin.
+    if (e.as_written && !e.exec && ::fchmodat(staging_fd, PackageIndex::blob_name(ordinal).c_str(), 0755, 0) != 0)
+      return fail(PackageIndex::blob_name(ordinal), errno);
+    e.exec = true;
+  }
   for (size_t ordinal = 0; ordinal < by_ordinal.size(); ++ordinal) {
     PackageIndex::Entry& e = *by_ordinal[ordinal];
+    if (e.as_written) continue;  // size and mode known
     std::string blob = PackageIndex::blob_name(ordinal);
-    if (e.as_written) {  // size and mode known: only a declared bin changes the mode
-      if (e.exec != exec_written[ordinal] && ::fchmodat(staging_fd, blob.c_str(), 0755, 0) != 0)
-        return fail(blob, errno);
-      continue;
-    }
     struct stat st;
     if (::fstatat(staging_fd, blob.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return fail(blob, errno);
     if (!S_ISREG(st.st_mode)) return fail(blob, EINVAL);
